@@ -1,0 +1,370 @@
+/* Device classes, instances, properties, -global defaults and machine reset. */
+#include "hw/qdev.h"
+#include "chardev/char.h"
+#include "hw/pci/pci.h"
+#include "util/opts.h"
+
+static GHashTable *classes;          /* name -> const DeviceClass * */
+static GPtrArray *devices;           /* realized, in creation order */
+static GPtrArray *globals;           /* GlobalProp * */
+
+typedef struct GlobalProp {
+    char *driver, *prop, *value;
+} GlobalProp;
+
+void device_class_register(const DeviceClass *dc)
+{
+    if (!classes) {
+        classes = g_hash_table_new(g_str_hash, g_str_equal);
+    }
+    g_assert(!g_hash_table_contains(classes, dc->name));
+    g_hash_table_insert(classes, (gpointer)dc->name, (gpointer)dc);
+}
+
+const DeviceClass *device_class_find(const char *name)
+{
+    return classes ? g_hash_table_lookup(classes, name) : NULL;
+}
+
+static gint cmp_class_name(gconstpointer a, gconstpointer b)
+{
+    const DeviceClass *x = *(const DeviceClass **)a;
+    const DeviceClass *y = *(const DeviceClass **)b;
+    return strcmp(x->name, y->name);
+}
+
+GPtrArray *device_class_list(void)
+{
+    GPtrArray *list = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer key, value;
+    if (classes) {
+        g_hash_table_iter_init(&it, classes);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+            g_ptr_array_add(list, value);
+        }
+    }
+    g_ptr_array_sort(list, cmp_class_name);
+    return list;
+}
+
+static const Property *find_prop(const DeviceClass *dc, const char *name)
+{
+    for (const Property *p = dc->props; p && p->name; p++) {
+        if (!strcmp(p->name, name)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static bool set_uint(void *field, unsigned bytes, const char *name,
+                     const char *value, Error **errp)
+{
+    uint64_t v;
+    if (!parse_uint64(value, &v) ||
+        (bytes < 8 && v >= (1ULL << (bytes * 8)))) {
+        error_setg(errp, "Property '%s' doesn't take value '%s'", name, value);
+        return false;
+    }
+    switch (bytes) {
+    case 1: *(uint8_t *)field = v; break;
+    case 2: *(uint16_t *)field = v; break;
+    case 4: *(uint32_t *)field = v; break;
+    default: *(uint64_t *)field = v; break;
+    }
+    return true;
+}
+
+static bool prop_set(DeviceState *dev, const Property *p, const char *value,
+                     Error **errp)
+{
+    void *field = (char *)dev + p->offset;
+    const char *dname = dev->klass->name;
+
+    switch (p->type) {
+    case PROP_BOOL: {
+        bool v;
+        if (!opt_parse_bool(value, &v)) {
+            error_setg(errp, "Property '%s.%s' doesn't take value '%s' "
+                       "(use on/off)", dname, p->name, value);
+            return false;
+        }
+        *(bool *)field = v;
+        return true;
+    }
+    case PROP_UINT8:
+        return set_uint(field, 1, p->name, value, errp);
+    case PROP_UINT16:
+        return set_uint(field, 2, p->name, value, errp);
+    case PROP_UINT32:
+        return set_uint(field, 4, p->name, value, errp);
+    case PROP_UINT64:
+        return set_uint(field, 8, p->name, value, errp);
+    case PROP_STRING:
+        g_free(*(char **)field);
+        *(char **)field = g_strdup(value);
+        return true;
+    case PROP_CHARDEV: {
+        Chardev *chr = chardev_find(value);
+        if (!chr) {
+            error_setg(errp, "Property '%s.%s' can't find value '%s'",
+                       dname, p->name, value);
+            return false;
+        }
+        *(Chardev **)field = chr;
+        return true;
+    }
+    case PROP_PCI_DEVFN:
+        return pci_parse_devfn(value, (int32_t *)field, errp);
+    }
+    return false;
+}
+
+const char *device_prop_to_string(DeviceState *dev, const Property *p,
+                                  char *buf, size_t len)
+{
+    void *field = (char *)dev + p->offset;
+    switch (p->type) {
+    case PROP_BOOL: return *(bool *)field ? "on" : "off";
+    case PROP_UINT8: snprintf(buf, len, "%u", *(uint8_t *)field); break;
+    case PROP_UINT16: snprintf(buf, len, "%u", *(uint16_t *)field); break;
+    case PROP_UINT32: snprintf(buf, len, "%u", *(uint32_t *)field); break;
+    case PROP_UINT64:
+        snprintf(buf, len, "%" PRIu64, *(uint64_t *)field);
+        break;
+    case PROP_STRING: return *(char **)field ? *(char **)field : "";
+    case PROP_CHARDEV:
+        return *(Chardev **)field ? chardev_id(*(Chardev **)field) : "";
+    case PROP_PCI_DEVFN:
+        return pci_format_devfn(*(int32_t *)field, buf, len);
+    }
+    return buf;
+}
+
+DeviceState *device_new(const char *name)
+{
+    const DeviceClass *dc = device_class_find(name);
+    if (!dc) {
+        return NULL;
+    }
+    g_assert(dc->instance_size >= sizeof(DeviceState));
+    DeviceState *dev = g_malloc0(dc->instance_size);
+    dev->klass = dc;
+    for (const Property *p = dc->props; p && p->name; p++) {
+        void *field = (char *)dev + p->offset;
+        switch (p->type) {
+        case PROP_BOOL: *(bool *)field = p->defval; break;
+        case PROP_UINT8: *(uint8_t *)field = p->defval; break;
+        case PROP_UINT16: *(uint16_t *)field = p->defval; break;
+        case PROP_UINT32: *(uint32_t *)field = p->defval; break;
+        case PROP_UINT64: *(uint64_t *)field = p->defval; break;
+        case PROP_STRING:
+            *(char **)field = g_strdup(p->defstr);
+            break;
+        case PROP_CHARDEV: *(Chardev **)field = NULL; break;
+        case PROP_PCI_DEVFN: *(int32_t *)field = -1; break;
+        }
+    }
+    for (guint i = 0; globals && i < globals->len; i++) {
+        GlobalProp *g = g_ptr_array_index(globals, i);
+        if (!strcmp(g->driver, name)) {
+            Error *err = NULL;
+            /* Validated when added: cannot fail on type grounds. */
+            if (!device_set_prop(dev, g->prop, g->value, &err)) {
+                error_report_err(err);
+            }
+        }
+    }
+    return dev;
+}
+
+bool device_set_prop(DeviceState *dev, const char *name, const char *value,
+                     Error **errp)
+{
+    if (!strcmp(name, "id")) {
+        if (device_find_id(value)) {
+            error_setg(errp, "Duplicate device ID '%s'", value);
+            return false;
+        }
+        g_free(dev->id);
+        dev->id = g_strdup(value);
+        return true;
+    }
+    const Property *p = find_prop(dev->klass, name);
+    if (!p) {
+        error_setg(errp, "Property '%s.%s' not found", dev->klass->name, name);
+        return false;
+    }
+    return prop_set(dev, p, value, errp);
+}
+
+bool device_set_prop_int(DeviceState *dev, const char *name, uint64_t value,
+                         Error **errp)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%" PRIu64, value);
+    return device_set_prop(dev, name, buf, errp);
+}
+
+bool device_realize(DeviceState *dev, Error **errp)
+{
+    const DeviceClass *dc = dev->klass;
+    if (dc->realize && !dc->realize(dev, errp)) {
+        return false;
+    }
+    dev->realized = true;
+    if (!devices) {
+        devices = g_ptr_array_new();
+    }
+    g_ptr_array_add(devices, dev);
+    if (dc->reset) {
+        dc->reset(dev);
+    }
+    return true;
+}
+
+DeviceState *device_create_simple(const char *name, ...)
+{
+    Error *err = NULL;
+    DeviceState *dev = device_new(name);
+    va_list ap;
+    if (!dev) {
+        error_report("unknown device '%s'", name);
+        exit(1);
+    }
+    va_start(ap, name);
+    for (;;) {
+        const char *prop = va_arg(ap, const char *);
+        if (!prop) {
+            break;
+        }
+        const char *value = va_arg(ap, const char *);
+        if (!device_set_prop(dev, prop, value, &err)) {
+            break;
+        }
+    }
+    va_end(ap);
+    if (err || !device_realize(dev, &err)) {
+        error_report("%s: %s", name, err->msg);
+        exit(1);
+    }
+    return dev;
+}
+
+DeviceState *device_create_from_opts(const char *optstr, Error **errp)
+{
+    GPtrArray *opts = opts_parse(optstr, "driver", errp);
+    if (!opts) {
+        return NULL;
+    }
+    const char *driver = opts_get(opts, "driver");
+    DeviceState *dev = NULL;
+    const DeviceClass *dc = driver ? device_class_find(driver) : NULL;
+
+    if (!driver) {
+        error_setg(errp, "Parameter 'driver' is missing");
+    } else if (!dc) {
+        error_setg(errp, "'%s' is not a valid device model name", driver);
+    } else if (!dc->user_creatable) {
+        error_setg(errp, "Device '%s' can not be added with -device", driver);
+    } else {
+        dev = device_new(driver);
+        for (guint i = 0; i < opts->len; i++) {
+            Opt *o = g_ptr_array_index(opts, i);
+            if (!strcmp(o->key, "driver")) {
+                continue;
+            }
+            if (!device_set_prop(dev, o->key, o->value, errp)) {
+                goto fail;
+            }
+        }
+        if (!device_realize(dev, errp)) {
+            error_prepend(errp, "%s: ", driver);
+            goto fail;
+        }
+    }
+    opts_free(opts);
+    return dev;
+fail:
+    g_free(dev->id);
+    g_free(dev);
+    opts_free(opts);
+    return NULL;
+}
+
+bool global_prop_add(const char *optarg, Error **errp)
+{
+    const char *dot = strchr(optarg, '.');
+    const char *eq = dot ? strchr(dot, '=') : NULL;
+    if (!dot || !eq || dot == optarg || eq == dot + 1) {
+        error_setg(errp, "Invalid -global '%s': expected DRIVER.PROP=VALUE",
+                   optarg);
+        return false;
+    }
+    GlobalProp *g = g_new0(GlobalProp, 1);
+    g->driver = g_strndup(optarg, dot - optarg);
+    g->prop = g_strndup(dot + 1, eq - dot - 1);
+    g->value = g_strdup(eq + 1);
+    const DeviceClass *dc = device_class_find(g->driver);
+    if (!dc) {
+        error_setg(errp, "-global %s: unknown driver '%s'", optarg, g->driver);
+        goto fail;
+    }
+    /* Try the value on a scratch instance so errors show up now. */
+    DeviceState *probe = g_malloc0(dc->instance_size);
+    probe->klass = dc;
+    const Property *p = find_prop(dc, g->prop);
+    bool ok = p && (p->type == PROP_CHARDEV || prop_set(probe, p, g->value, errp));
+    if (!p) {
+        error_setg(errp, "-global %s: driver '%s' has no property '%s'",
+                   optarg, g->driver, g->prop);
+    }
+    if (p && p->type == PROP_STRING) {
+        g_free(*(char **)((char *)probe + p->offset));
+    }
+    g_free(probe);
+    if (!ok) {
+        goto fail;
+    }
+    if (!globals) {
+        globals = g_ptr_array_new();
+    }
+    g_ptr_array_add(globals, g);
+    return true;
+fail:
+    g_free(g->driver);
+    g_free(g->prop);
+    g_free(g->value);
+    g_free(g);
+    return false;
+}
+
+void devices_reset_all(void)
+{
+    for (guint i = 0; devices && i < devices->len; i++) {
+        DeviceState *dev = g_ptr_array_index(devices, i);
+        if (dev->klass->reset) {
+            dev->klass->reset(dev);
+        }
+    }
+}
+
+GPtrArray *device_list(void)
+{
+    if (!devices) {
+        devices = g_ptr_array_new();
+    }
+    return devices;
+}
+
+DeviceState *device_find_id(const char *id)
+{
+    for (guint i = 0; devices && i < devices->len; i++) {
+        DeviceState *dev = g_ptr_array_index(devices, i);
+        if (dev->id && !strcmp(dev->id, id)) {
+            return dev;
+        }
+    }
+    return NULL;
+}

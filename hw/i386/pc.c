@@ -1,0 +1,192 @@
+/*
+ * The i440fx PC: RAM below and above 4 GiB, the BIOS ROM at the top of 4 GiB
+ * with its last 128 KiB aliased at 0xe0000, the option ROM area, the chipset
+ * (i440FX host bridge with PAM, PIIX3), the ISA devices, fw_cfg and boot.
+ *
+ * Physical memory (system memory container):
+ *   ram-below-4g   0 .. below_4g            priority 0
+ *   pam-*          0xc0000 .. 0xfffff        priority 1 (i440fx.c)
+ *   pci            whole space               priority -1: what RAM leaves
+ *     pc.rom       0xc0000 (128 KiB)         option ROMs
+ *     isa-bios     0xe0000 (128 KiB)         alias of the BIOS' end
+ *   pc.bios        4G - bios size
+ *   ram-above-4g   4 GiB ..
+ */
+#include "hw/i386/pc.h"
+#include "hw/i386/x86.h"
+#include "hw/i386/fw_cfg.h"
+#include "hw/i386/x86-boot.h"
+#include "hw/pci/pci.h"
+#include "hw/pci-host/i440fx.h"
+#include "hw/isa/piix3.h"
+#include "hw/timer/mc146818rtc.h"
+#include "hw/core/loader.h"
+#include "accel/kvm.h"
+
+#define BIOS_MAX_SIZE     (16 * MiB)
+#define ISA_BIOS_SIZE     (128 * KiB)
+#define OPTION_ROM_START  0xc0000
+#define OPTION_ROM_SIZE   (128 * KiB)
+#define LOWMEM_MAX        0xe0000000ULL   /* PCI hole starts here at most */
+
+/* fw_cfg keys of the machine description (docs/specs/fw_cfg). */
+#define FW_CFG_RAM_SIZE   0x03
+#define FW_CFG_NOGRAPHIC  0x04
+#define FW_CFG_NB_CPUS    0x05
+#define FW_CFG_MAX_CPUS   0x0f
+#define FW_CFG_BOOT_MENU  0x0e
+
+static MemoryRegion ram, ram_below_4g, ram_above_4g, pci_memory;
+static MemoryRegion bios, isa_bios, option_rom;
+static FWCfgState *fw_cfg;
+static DeviceState *rtc;
+
+static bool pc_memory_init(MachineState *ms, Error **errp)
+{
+    MemoryRegion *sysmem = get_system_memory();
+
+    /* With 3.5 GiB or more, the PCI hole takes 3 GiB..4 GiB. */
+    ms->below_4g_mem_size = ms->ram_size >= LOWMEM_MAX ? 0xc0000000ULL
+                                                        : ms->ram_size;
+    ms->above_4g_mem_size = ms->ram_size - ms->below_4g_mem_size;
+
+    memory_region_init_ram(&ram, "pc.ram", ms->ram_size);
+    ms->ram = &ram;
+    memory_region_init_alias(&ram_below_4g, "ram-below-4g", &ram, 0,
+                             ms->below_4g_mem_size);
+    memory_region_add_subregion(sysmem, 0, &ram_below_4g);
+    if (ms->above_4g_mem_size) {
+        memory_region_init_alias(&ram_above_4g, "ram-above-4g", &ram,
+                                 ms->below_4g_mem_size, ms->above_4g_mem_size);
+        memory_region_add_subregion(sysmem, 4 * GiB, &ram_above_4g);
+    }
+    memory_region_init(&pci_memory, "pci", UINT64_MAX);
+    memory_region_add_subregion_overlap(sysmem, 0, &pci_memory, -1);
+
+    memory_region_init_rom(&option_rom, "pc.rom", OPTION_ROM_SIZE);
+    memory_region_add_subregion_overlap(&pci_memory, OPTION_ROM_START,
+                                        &option_rom, 1);
+
+    e820_add_entry(0, ms->below_4g_mem_size, E820_RAM);
+    if (ms->above_4g_mem_size) {
+        e820_add_entry(4 * GiB, ms->above_4g_mem_size, E820_RAM);
+    }
+    /* KVM's identity map and TSS pages must stay out of the guest's way. */
+    e820_add_entry(0xfeffc000, 0x4000, E820_RESERVED);
+    return true;
+}
+
+/* The firmware image at the top of 4 GiB, its last 128 KiB also at 0xe0000. */
+static bool pc_bios_init(MachineState *ms, Error **errp)
+{
+    const char *name = ms->bios_name ? ms->bios_name : "bios-256k.bin";
+    g_autofree char *path = firmware_find(name);
+    size_t size;
+
+    if (!path) {
+        error_setg(errp, "could not load PC BIOS '%s'", name);
+        return false;
+    }
+    g_autofree uint8_t *data = load_file(path, BIOS_MAX_SIZE, &size, errp);
+    if (!data) {
+        error_prepend(errp, "could not load PC BIOS '%s': ", name);
+        return false;
+    }
+    if (size == 0 || size % 65536) {
+        error_setg(errp, "could not load PC BIOS '%s': size %zu is not a "
+                   "multiple of 64 KiB", name, size);
+        return false;
+    }
+    memory_region_init_rom(&bios, "pc.bios", size);
+    memcpy(memory_region_get_ram_ptr(&bios), data, size);
+    memory_region_add_subregion(get_system_memory(), 4 * GiB - size, &bios);
+
+    uint64_t isa_size = MIN(size, ISA_BIOS_SIZE);
+    memory_region_init_alias(&isa_bios, "isa-bios", &bios, size - isa_size,
+                             isa_size);
+    memory_region_set_readonly(&isa_bios, true);
+    memory_region_add_subregion_overlap(&pci_memory, 1 * MiB - isa_size,
+                                        &isa_bios, 1);
+    return true;
+}
+
+/* CMOS bytes the BIOS and old guests read: memory sizes, CPUs, equipment. */
+static void pc_cmos_init(MachineState *ms)
+{
+    uint64_t ext_kb = (ms->below_4g_mem_size - 1 * MiB) / KiB;
+    uint64_t above16m = ms->below_4g_mem_size > 16 * MiB ?
+                        (ms->below_4g_mem_size - 16 * MiB) / (64 * KiB) : 0;
+    uint64_t above4g = ms->above_4g_mem_size / (64 * KiB);
+
+    ext_kb = MIN(ext_kb, 0xffff);
+    above16m = MIN(above16m, 0xffff);
+    mc146818rtc_set_cmos_data(rtc, 0x15, 640 & 0xff);   /* base memory KB */
+    mc146818rtc_set_cmos_data(rtc, 0x16, 640 >> 8);
+    mc146818rtc_set_cmos_data(rtc, 0x17, ext_kb & 0xff);
+    mc146818rtc_set_cmos_data(rtc, 0x18, ext_kb >> 8);
+    mc146818rtc_set_cmos_data(rtc, 0x30, ext_kb & 0xff);
+    mc146818rtc_set_cmos_data(rtc, 0x31, ext_kb >> 8);
+    mc146818rtc_set_cmos_data(rtc, 0x34, above16m & 0xff);
+    mc146818rtc_set_cmos_data(rtc, 0x35, above16m >> 8);
+    mc146818rtc_set_cmos_data(rtc, 0x5b, above4g & 0xff);
+    mc146818rtc_set_cmos_data(rtc, 0x5c, (above4g >> 8) & 0xff);
+    mc146818rtc_set_cmos_data(rtc, 0x5d, (above4g >> 16) & 0xff);
+    mc146818rtc_set_cmos_data(rtc, 0x5f, ms->smp_cpus - 1);
+    mc146818rtc_set_cmos_data(rtc, 0x10, 0);            /* no floppies */
+    /* Equipment byte: FPU present, PS/2 mouse port. */
+    mc146818rtc_set_cmos_data(rtc, 0x14, 0x02 | 0x04);
+    /* Boot order: hard disk, then CD-ROM, then floppy (QEMU's "cad"). */
+    mc146818rtc_set_cmos_data(rtc, 0x3d, 0x02 | (0x03 << 4));
+    mc146818rtc_set_cmos_data(rtc, 0x38, 0x01 << 4);
+}
+
+bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
+{
+    if (!pc_memory_init(ms, errp)) {
+        return false;
+    }
+    bool need_bios = !ms->kernel_filename || ms->firmware_boot;
+    if (need_bios && !pc_bios_init(ms, errp)) {
+        return false;
+    }
+
+    kvm_irqchip_create_devices();
+    PCIBus *bus = i440fx_init(&ram, &pci_memory);
+    piix3_init(bus);
+
+    rtc = device_create_simple("mc146818rtc", NULL);
+    device_create_simple("i8042", NULL);
+    device_create_simple("port92", NULL);
+    for (int i = 0; i < 4; i++) {
+        if (opts->serial_chardev[i]) {
+            char index[4];
+            snprintf(index, sizeof(index), "%d", i);
+            device_create_simple("isa-serial", "index", index,
+                                 "chardev", opts->serial_chardev[i], NULL);
+        }
+    }
+    if (opts->debugcon_chardev) {
+        device_create_simple("isa-debugcon", "chardev",
+                             opts->debugcon_chardev, NULL);
+    }
+
+    fw_cfg = fw_cfg_init_io_dma(0x510, 0x514, &address_space_memory);
+    fw_cfg_add_i64(fw_cfg, FW_CFG_RAM_SIZE, ms->ram_size);
+    fw_cfg_add_i16(fw_cfg, FW_CFG_NB_CPUS, ms->smp_cpus);
+    fw_cfg_add_i16(fw_cfg, FW_CFG_MAX_CPUS, ms->smp_cpus);
+    fw_cfg_add_i16(fw_cfg, FW_CFG_NOGRAPHIC, 1);
+    fw_cfg_add_i16(fw_cfg, FW_CFG_BOOT_MENU, 0);
+    pc_cmos_init(ms);
+    return true;
+}
+
+bool pc_machine_done(MachineState *ms, Error **errp)
+{
+    if (ms->kernel_filename && !x86_load_kernel(ms, fw_cfg, errp)) {
+        return false;
+    }
+    unsigned count;
+    const E820Entry *table = e820_get_table(&count);
+    fw_cfg_add_file(fw_cfg, "etc/e820", table, count * sizeof(*table));
+    return true;
+}

@@ -1,0 +1,105 @@
+/* The machine being run: configuration, run state, lifecycle requests, BQL. */
+#ifndef SYSTEM_SYSTEM_H
+#define SYSTEM_SYSTEM_H
+
+#include "util/osdep.h"
+#include "system/memory.h"
+
+typedef enum {
+    KERNEL_IRQCHIP_ON,
+    KERNEL_IRQCHIP_SPLIT,
+    KERNEL_IRQCHIP_OFF,
+} KernelIrqchipMode;
+
+typedef enum {
+    ACCEL_KVM,
+    ACCEL_QTEST,
+} AccelType;
+
+typedef struct MachineState {
+    const char *type;            /* "pc" */
+    AccelType accel;
+    KernelIrqchipMode kernel_irqchip;
+    uint64_t ram_size;
+    unsigned smp_cpus;
+    unsigned max_cpus;
+    const char *cpu_model;       /* host, max, qemu64 */
+    const char *bios_name;       /* -bios, NULL = default */
+    const char *kernel_filename;
+    const char *initrd_filename;
+    const char *kernel_cmdline;
+    bool firmware_boot;          /* -kernel via the BIOS and an option ROM */
+    const char *boot_order;
+    const char *name;
+    bool no_reboot;
+    bool no_shutdown;
+    bool start_paused;
+    bool nodefaults;
+    MemoryRegion *ram;           /* all guest RAM, mapped by the board */
+    uint64_t below_4g_mem_size;
+    uint64_t above_4g_mem_size;
+} MachineState;
+
+extern MachineState *current_machine;
+/* Firmware search path: -L directories then the built-in default. */
+char *firmware_find(const char *name);
+void firmware_path_add(const char *dir);
+
+typedef enum {
+    RUN_STATE_PRELAUNCH,
+    RUN_STATE_RUNNING,
+    RUN_STATE_PAUSED,
+    RUN_STATE_SHUTDOWN,
+    RUN_STATE_INTERNAL_ERROR,
+    RUN_STATE_GUEST_PANICKED,
+    RUN_STATE_INMIGRATE,
+    RUN_STATE_POSTMIGRATE,
+    RUN_STATE_DEBUG,
+    RUN_STATE_MAX,
+} RunState;
+
+RunState runstate_get(void);
+const char *runstate_name(RunState s);
+bool runstate_is_running(void);
+
+typedef enum {
+    SHUTDOWN_CAUSE_NONE,
+    SHUTDOWN_CAUSE_HOST_ERROR,
+    SHUTDOWN_CAUSE_HOST_QMP_QUIT,
+    SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET,
+    SHUTDOWN_CAUSE_HOST_SIGNAL,
+    SHUTDOWN_CAUSE_HOST_UI,
+    SHUTDOWN_CAUSE_GUEST_SHUTDOWN,
+    SHUTDOWN_CAUSE_GUEST_RESET,
+    SHUTDOWN_CAUSE_GUEST_PANIC,
+    SHUTDOWN_CAUSE_SUBSYSTEM_RESET,
+} ShutdownCause;
+
+/* Requests from any thread; the main loop carries them out. */
+void qemu_system_reset_request(ShutdownCause cause);
+void qemu_system_shutdown_request(ShutdownCause cause);
+/* Exit the process with this status once the main loop sees it
+ * (isa-debug-exit). */
+void qemu_system_exit_request(int status);
+/* A vCPU hit an error it cannot go on from: stop the VM, keep the process. */
+void qemu_system_internal_error(void);
+
+void vm_start(void);
+void vm_stop(RunState state);
+/* Reset devices and vCPUs now (main loop, vCPUs paused). */
+void qemu_system_reset(ShutdownCause cause);
+
+/* The big lock: device models and the memory map are touched only under it. */
+void bql_lock(void);
+void bql_unlock(void);
+bool bql_locked(void);
+
+/* Run the main loop until a shutdown or exit request; returns exit status. */
+int main_loop_run(void);
+void main_loop_wakeup(void);
+
+/* Notifiers the monitor will hang events on. */
+typedef void (*RunStateNotify)(RunState state, void *opaque);
+void runstate_add_notifier(RunStateNotify fn, void *opaque);
+
+#endif

@@ -1,0 +1,556 @@
+/*
+ * kestrel-system-x86_64: the command line (QEMU's syntax), then the machine
+ * is built, the vCPUs started and the main loop run.  Every option is checked
+ * before anything is created, so a bad one stops with one line and status 1.
+ */
+#include "system/system.h"
+#include "system/accel.h"
+#include "system/timer.h"
+#include "hw/qdev.h"
+#include "hw/i386/pc.h"
+#include "chardev/char.h"
+#include "util/opts.h"
+#include "config-host.h"
+#include <signal.h>
+#include <unistd.h>
+
+#define MAX_SERIAL 4
+
+typedef struct CmdlineOption {
+    const char *name;
+    bool has_arg;
+    const char *help;
+} CmdlineOption;
+
+static const CmdlineOption options[] = {
+    { "accel", true, "-accel kvm           use KVM (the default)" },
+    { "append", true, "-append CMDLINE      kernel command line" },
+    { "bios", true, "-bios FILE           firmware image (default bios-256k.bin)" },
+    { "chardev", true, "-chardev BACKEND,id=ID[,...]  stdio, null, file, pty, socket" },
+    { "cpu", true, "-cpu host|max|qemu64 CPU model (help lists them)" },
+    { "D", true, "-D FILE              log guest errors to FILE" },
+    { "debugcon", true, "-debugcon CHARDEV    isa-debugcon on port 0xe9" },
+    { "device", true, "-device DRIVER[,prop=value,...]  add a device (help lists them)" },
+    { "display", true, "-display none        no display" },
+    { "enable-kvm", false, "-enable-kvm          use KVM" },
+    { "global", true, "-global DRIVER.PROP=VALUE  default property value" },
+    { "h", false, NULL },
+    { "help", false, "-help                this text" },
+    { "initrd", true, "-initrd FILE         initial ram disk (multiboot: modules)" },
+    { "kernel", true, "-kernel FILE         Linux bzImage, multiboot or PVH ELF" },
+    { "L", true, "-L DIR               firmware search directory" },
+    { "m", true, "-m SIZE              guest RAM (128, 1G, size=2G)" },
+    { "M", true, NULL },
+    { "machine", true, "-machine pc[,accel=kvm][,kernel-irqchip=on][,direct-boot=on|off]" },
+    { "name", true, "-name NAME            guest name" },
+    { "no-reboot", false, "-no-reboot           exit instead of rebooting" },
+    { "no-shutdown", false, "-no-shutdown         stay after guest poweroff" },
+    { "nodefaults", false, "-nodefaults          no default devices" },
+    { "nographic", false, "-nographic           serial on stdio (C-a h for help)" },
+    { "pidfile", true, "-pidfile FILE        write the process id to FILE" },
+    { "S", false, "-S                   start paused" },
+    { "serial", true, "-serial DEV          stdio, null, none, file:F, pty, unix:P, tcp:H:P" },
+    { "smp", true, "-smp N               number of vCPUs" },
+    { "version", false, "-version             print the version" },
+};
+
+static const CmdlineOption *find_option(const char *arg)
+{
+    if (arg[0] != '-' || !arg[1]) {
+        return NULL;
+    }
+    arg += (arg[1] == '-') ? 2 : 1;    /* --opt works like -opt */
+    for (unsigned i = 0; i < ARRAY_SIZE(options); i++) {
+        if (!strcmp(options[i].name, arg)) {
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
+static void print_help(void)
+{
+    printf("usage: kestrel-system-x86_64 [options]\n\n"
+           "kestrel %s: a PC (i440fx) on Linux KVM, with QEMU's options.\n\n",
+           KESTREL_VERSION);
+    for (unsigned i = 0; i < ARRAY_SIZE(options); i++) {
+        if (options[i].help) {
+            printf("%s\n", options[i].help);
+        }
+    }
+    printf("\nDuring -nographic: C-a h help, C-a x exit, C-a c switch.\n");
+}
+
+static NORETURN void die(const char *fmt, ...) PRINTF_FMT(1, 2);
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    error_report("%s", msg);
+    exit(1);
+}
+
+static void die_err(Error *err)
+{
+    error_report_err(err);
+    exit(1);
+}
+
+/* ---- option values ---- */
+
+static uint64_t parse_ram_size(const char *arg)
+{
+    Error *err = NULL;
+    GPtrArray *opts = opts_parse(arg, "size", &err);
+    static const char *const keys[] = { "size", "slots", "maxmem", NULL };
+    uint64_t size;
+    if (!opts || !opts_check_keys(opts, "-m", keys, &err)) {
+        die("-m %s: %s", arg, err->msg);
+    }
+    const char *v = opts_get(opts, "size");
+    if (!v || !parse_size(v, 'M', &size)) {
+        die("-m %s: invalid RAM size '%s'", arg, v ? v : "");
+    }
+    opts_free(opts);
+    size = ALIGN_UP(size, 8192);
+    if (size < 2 * MiB) {
+        die("-m %s: RAM size too small (at least 2M)", arg);
+    }
+    if (size > 1024 * GiB) {
+        die("-m %s: RAM size too large (at most 1T)", arg);
+    }
+    return size;
+}
+
+static unsigned parse_smp(const char *arg)
+{
+    Error *err = NULL;
+    GPtrArray *opts = opts_parse(arg, "cpus", &err);
+    static const char *const keys[] = {
+        "cpus", "maxcpus", "sockets", "dies", "cores", "threads", NULL,
+    };
+    if (!opts || !opts_check_keys(opts, "-smp", keys, &err)) {
+        die("-smp %s: %s", arg, err->msg);
+    }
+    uint64_t cpus = 1, n, product = 1;
+    bool have_cpus = false, have_topology = false;
+    for (guint i = 0; i < opts->len; i++) {
+        Opt *o = g_ptr_array_index(opts, i);
+        if (!parse_uint64(o->value, &n) || n == 0 || n > 255) {
+            die("-smp %s: invalid %s '%s' (1-255)", arg, o->key, o->value);
+        }
+        if (!strcmp(o->key, "cpus")) {
+            cpus = n;
+            have_cpus = true;
+        } else if (strcmp(o->key, "maxcpus")) {
+            product *= n;
+            have_topology = true;
+        }
+    }
+    if (have_topology && !have_cpus) {
+        cpus = product;
+    }
+    if (have_topology && product < cpus) {
+        die("-smp %s: topology (%" PRIu64 ") is smaller than the CPU count",
+            arg, product);
+    }
+    if (cpus > 255) {
+        die("-smp %s: at most 255 CPUs", arg);
+    }
+    opts_free(opts);
+    return cpus;
+}
+
+static void parse_machine(MachineState *ms, const char *arg)
+{
+    Error *err = NULL;
+    GPtrArray *opts = opts_parse(arg, "type", &err);
+    static const char *const keys[] = {
+        "type", "accel", "kernel-irqchip", "direct-boot", "usb", "vmport",
+        "dump-guest-core", "mem-merge", NULL,
+    };
+    if (!opts || !opts_check_keys(opts, "-machine", keys, &err)) {
+        die("-machine %s: %s", arg, err->msg);
+    }
+    const char *v = opts_get(opts, "type");
+    if (v) {
+        if (!strcmp(v, "help") || !strcmp(v, "?")) {
+            printf("Supported machines are:\n"
+                   "pc                   Standard PC (i440FX + PIIX, 1996) (default)\n"
+                   "pc-i440fx-kestrel    Standard PC (i440FX + PIIX, 1996) (alias of pc)\n");
+            exit(0);
+        }
+        if (strcmp(v, "pc") && strcmp(v, "pc-i440fx-kestrel") &&
+            !g_str_has_prefix(v, "pc-i440fx-")) {
+            die("unsupported machine type '%s' (use -machine help to list)", v);
+        }
+    }
+    if ((v = opts_get(opts, "accel"))) {
+        if (strcmp(v, "kvm")) {
+            die("-machine accel=%s: only accel=kvm is available", v);
+        }
+        ms->accel = ACCEL_KVM;
+    }
+    if ((v = opts_get(opts, "kernel-irqchip"))) {
+        bool on;
+        if (!strcmp(v, "split")) {
+            ms->kernel_irqchip = KERNEL_IRQCHIP_SPLIT;
+        } else if (opt_parse_bool(v, &on)) {
+            ms->kernel_irqchip = on ? KERNEL_IRQCHIP_ON : KERNEL_IRQCHIP_OFF;
+        } else {
+            die("-machine kernel-irqchip=%s: expected on, off or split", v);
+        }
+    }
+    if ((v = opts_get(opts, "direct-boot"))) {
+        bool on;
+        if (!opt_parse_bool(v, &on)) {
+            die("-machine direct-boot=%s: expected on or off", v);
+        }
+        ms->firmware_boot = !on;
+    }
+    for (const char *const *k = &keys[4]; *k; k++) {
+        bool b;
+        if ((v = opts_get(opts, *k)) && !opt_parse_bool(v, &b)) {
+            die("-machine %s=%s: expected on or off", *k, v);
+        }
+    }
+    opts_free(opts);
+}
+
+static void parse_accel(MachineState *ms, const char *arg)
+{
+    Error *err = NULL;
+    GPtrArray *opts = opts_parse(arg, "accel", &err);
+    static const char *const keys[] = { "accel", "kernel-irqchip", NULL };
+    if (!opts || !opts_check_keys(opts, "-accel", keys, &err)) {
+        die("-accel %s: %s", arg, err->msg);
+    }
+    const char *v = opts_get(opts, "accel");
+    if (!strcmp(v, "help")) {
+        printf("Accelerators supported in kestrel:\nkvm\n");
+        exit(0);
+    }
+    if (strcmp(v, "kvm")) {
+        die("-accel %s: accelerator '%s' is not available (only kvm)", arg, v);
+    }
+    if ((v = opts_get(opts, "kernel-irqchip"))) {
+        g_autofree char *m = g_strdup_printf("pc,kernel-irqchip=%s", v);
+        parse_machine(ms, m);
+    }
+    ms->accel = ACCEL_KVM;
+    opts_free(opts);
+}
+
+static const char *const cpu_models[] = { "host", "max", "qemu64", "kvm64", NULL };
+
+static void parse_cpu(MachineState *ms, const char *arg)
+{
+    g_autofree char *model = g_strndup(arg, strcspn(arg, ","));
+    if (!strcmp(model, "help") || !strcmp(model, "?")) {
+        printf("Available CPUs:\n");
+        for (const char *const *m = cpu_models; *m; m++) {
+            printf("  %s\n", *m);
+        }
+        exit(0);
+    }
+    for (const char *const *m = cpu_models; *m; m++) {
+        if (!strcmp(*m, model)) {
+            if (strchr(arg, ',')) {
+                die("-cpu %s: CPU feature flags are not supported", arg);
+            }
+            ms->cpu_model = *m;
+            return;
+        }
+    }
+    die("unable to find CPU model '%s'", model);
+}
+
+static void list_devices(void)
+{
+    GPtrArray *list = device_class_list();
+    printf("Devices that -device accepts:\n");
+    for (guint i = 0; i < list->len; i++) {
+        const DeviceClass *dc = g_ptr_array_index(list, i);
+        if (dc->user_creatable) {
+            printf("name \"%s\"%s%s\n", dc->name, dc->desc ? ", desc \"" : "",
+                   dc->desc ? dc->desc : "");
+            if (dc->desc) {
+                printf("\b\"\n");
+            }
+        }
+    }
+    g_ptr_array_free(list, true);
+    exit(0);
+}
+
+static void device_help(const char *name)
+{
+    const DeviceClass *dc = device_class_find(name);
+    if (!dc) {
+        die("'%s' is not a valid device model name", name);
+    }
+    printf("%s options:\n", name);
+    for (const Property *p = dc->props; p && p->name; p++) {
+        printf("  %s\n", p->name);
+    }
+    exit(0);
+}
+
+/* ---- firmware path ---- */
+
+static GPtrArray *firmware_dirs;
+
+void firmware_path_add(const char *dir)
+{
+    if (!firmware_dirs) {
+        firmware_dirs = g_ptr_array_new();
+    }
+    g_ptr_array_add(firmware_dirs, g_strdup(dir));
+}
+
+char *firmware_find(const char *name)
+{
+    if (strchr(name, '/')) {
+        return g_file_test(name, G_FILE_TEST_IS_REGULAR) ? g_strdup(name) : NULL;
+    }
+    const char *builtin[] = { KESTREL_BUILD_ROM_DIR, KESTREL_FIRMWARE_DIR,
+                              "/usr/share/seabios", "/usr/share/qemu" };
+    for (guint i = 0; firmware_dirs && i < firmware_dirs->len; i++) {
+        char *p = g_build_filename(g_ptr_array_index(firmware_dirs, i), name, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_REGULAR)) {
+            return p;
+        }
+        g_free(p);
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(builtin); i++) {
+        char *p = g_build_filename(builtin[i], name, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_REGULAR)) {
+            return p;
+        }
+        g_free(p);
+    }
+    return NULL;
+}
+
+/* ---- main ---- */
+
+static const char *pidfile;
+
+static void remove_pidfile(void)
+{
+    if (pidfile) {
+        unlink(pidfile);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static MachineState machine = {
+        .type = "pc", .accel = ACCEL_KVM, .kernel_irqchip = KERNEL_IRQCHIP_ON,
+        .ram_size = 128 * MiB, .smp_cpus = 1, .cpu_model = "host",
+        .kernel_cmdline = "",
+    };
+    MachineState *ms = &machine;
+    PCBoardOptions board = { 0 };
+    GPtrArray *chardev_opts = g_ptr_array_new();
+    GPtrArray *device_opts = g_ptr_array_new();
+    const char *serial_specs[MAX_SERIAL];
+    unsigned nr_serial = 0;
+    const char *debugcon_spec = NULL, *log_path = NULL;
+    bool nographic = false, display_none = false;
+    Error *err = NULL;
+
+    error_set_progname(argv[0]);
+    current_machine = ms;
+
+    for (int i = 1; i < argc; i++) {
+        const CmdlineOption *opt = find_option(argv[i]);
+        const char *arg = NULL;
+        if (!opt) {
+            die("%s: invalid option", argv[i]);
+        }
+        if (opt->has_arg) {
+            if (i + 1 >= argc) {
+                die("%s: requires an argument", argv[i]);
+            }
+            arg = argv[++i];
+        }
+        const char *n = opt->name;
+        if (!strcmp(n, "h") || !strcmp(n, "help")) {
+            print_help();
+            exit(0);
+        } else if (!strcmp(n, "version")) {
+            printf("kestrel-system-x86_64 version %s\n"
+                   "A PC emulator frontend for Linux KVM.\n", KESTREL_VERSION);
+            exit(0);
+        } else if (!strcmp(n, "enable-kvm")) {
+            ms->accel = ACCEL_KVM;
+        } else if (!strcmp(n, "accel")) {
+            parse_accel(ms, arg);
+        } else if (!strcmp(n, "machine") || !strcmp(n, "M")) {
+            parse_machine(ms, arg);
+        } else if (!strcmp(n, "m")) {
+            ms->ram_size = parse_ram_size(arg);
+        } else if (!strcmp(n, "smp")) {
+            ms->smp_cpus = parse_smp(arg);
+        } else if (!strcmp(n, "cpu")) {
+            parse_cpu(ms, arg);
+        } else if (!strcmp(n, "bios")) {
+            ms->bios_name = arg;
+        } else if (!strcmp(n, "L")) {
+            if (!g_file_test(arg, G_FILE_TEST_IS_DIR)) {
+                die("-L %s: no such directory", arg);
+            }
+            firmware_path_add(arg);
+        } else if (!strcmp(n, "kernel")) {
+            ms->kernel_filename = arg;
+        } else if (!strcmp(n, "initrd")) {
+            ms->initrd_filename = arg;
+        } else if (!strcmp(n, "append")) {
+            ms->kernel_cmdline = arg;
+        } else if (!strcmp(n, "serial")) {
+            if (nr_serial >= MAX_SERIAL) {
+                die("-serial %s: too many serial ports (at most %d)", arg,
+                    MAX_SERIAL);
+            }
+            serial_specs[nr_serial++] = arg;
+        } else if (!strcmp(n, "chardev")) {
+            g_ptr_array_add(chardev_opts, (gpointer)arg);
+        } else if (!strcmp(n, "nographic")) {
+            nographic = true;
+        } else if (!strcmp(n, "display")) {
+            g_autofree char *type = g_strndup(arg, strcspn(arg, ","));
+            if (strcmp(type, "none")) {
+                die("-display %s: display '%s' is not available (use none)",
+                    arg, type);
+            }
+            display_none = true;
+        } else if (!strcmp(n, "nodefaults")) {
+            ms->nodefaults = true;
+        } else if (!strcmp(n, "device")) {
+            if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+                list_devices();
+            }
+            const char *comma = strchr(arg, ',');
+            if (comma && !strcmp(comma + 1, "help")) {
+                g_autofree char *name = g_strndup(arg, comma - arg);
+                device_help(name);
+            }
+            g_ptr_array_add(device_opts, (gpointer)arg);
+        } else if (!strcmp(n, "global")) {
+            if (!global_prop_add(arg, &err)) {
+                die_err(err);
+            }
+        } else if (!strcmp(n, "debugcon")) {
+            debugcon_spec = arg;
+        } else if (!strcmp(n, "no-reboot")) {
+            ms->no_reboot = true;
+        } else if (!strcmp(n, "no-shutdown")) {
+            ms->no_shutdown = true;
+        } else if (!strcmp(n, "S")) {
+            ms->start_paused = true;
+        } else if (!strcmp(n, "name")) {
+            GPtrArray *o = opts_parse(arg, "guest", &err);
+            static const char *const keys[] = {
+                "guest", "process", "debug-threads", NULL,
+            };
+            if (!o || !opts_check_keys(o, "-name", keys, &err)) {
+                die("-name %s: %s", arg, err->msg);
+            }
+            ms->name = g_strdup(opts_get(o, "guest"));
+            opts_free(o);
+        } else if (!strcmp(n, "pidfile")) {
+            pidfile = arg;
+        } else if (!strcmp(n, "D")) {
+            log_path = arg;
+        }
+    }
+    if (ms->initrd_filename && !ms->kernel_filename) {
+        die("-initrd only allowed with -kernel option");
+    }
+    if (ms->kernel_cmdline[0] && !ms->kernel_filename) {
+        die("-append only allowed with -kernel option");
+    }
+    (void)display_none;
+
+    /* ---- everything checked: build the machine ---- */
+    signal(SIGPIPE, SIG_IGN);
+    if (log_path) {
+        FILE *f = fopen(log_path, "w");
+        if (!f) {
+            die("-D %s: %s", log_path, strerror(errno));
+        }
+        log_set_file(f);
+    }
+    if (pidfile) {
+        FILE *f = fopen(pidfile, "w");
+        if (!f) {
+            die("cannot create PID file: %s: %s", pidfile, strerror(errno));
+        }
+        fprintf(f, "%d\n", getpid());
+        fclose(f);
+        atexit(remove_pidfile);
+    }
+    for (guint i = 0; i < chardev_opts->len; i++) {
+        if (!chardev_new_from_opts(g_ptr_array_index(chardev_opts, i), &err)) {
+            die("-chardev %s: %s", (char *)g_ptr_array_index(chardev_opts, i),
+                err->msg);
+        }
+    }
+    if (nographic && !nr_serial && !ms->nodefaults) {
+        serial_specs[nr_serial++] = "mon:stdio";
+    } else if (!nr_serial && !ms->nodefaults) {
+        serial_specs[nr_serial++] = "vc";
+    }
+    for (unsigned i = 0; i < nr_serial; i++) {
+        g_autofree char *id = g_strdup_printf("serial%u", i);
+        Chardev *chr = chardev_new_from_spec(serial_specs[i], id, &err);
+        if (err) {
+            die("-serial %s: %s", serial_specs[i], err->msg);
+        }
+        board.serial_chardev[i] = chr ? chardev_id(chr) : NULL;
+    }
+    if (debugcon_spec) {
+        Chardev *chr = chardev_new_from_spec(debugcon_spec, "debugcon", &err);
+        if (err) {
+            die("-debugcon %s: %s", debugcon_spec, err->msg);
+        }
+        board.debugcon_chardev = chr ? chardev_id(chr) : NULL;
+    }
+
+    bql_lock();
+    memory_init();
+    current_accel = &kvm_accel_ops;
+    if (!current_accel->init(ms, &err)) {
+        die_err(err);
+    }
+    if (!pc_init(ms, &board, &err)) {
+        die_err(err);
+    }
+    for (guint i = 0; i < device_opts->len; i++) {
+        const char *arg = g_ptr_array_index(device_opts, i);
+        if (!device_create_from_opts(arg, &err)) {
+            die("-device %s: %s", arg, err->msg);
+        }
+    }
+    if (!pc_machine_done(ms, &err)) {
+        die_err(err);
+    }
+    qemu_system_reset(SHUTDOWN_CAUSE_NONE);
+    if (!current_accel->start_vcpus(ms, &err)) {
+        die_err(err);
+    }
+    if (ms->start_paused) {
+        vm_stop(RUN_STATE_PRELAUNCH);
+    } else {
+        vm_start();
+    }
+    int status = main_loop_run();
+    current_accel->shutdown();
+    chardev_cleanup_all();
+    bql_unlock();
+    fflush(stdout);
+    return status;
+}

@@ -1,0 +1,243 @@
+/*
+ * Run state and the main loop: lifecycle requests from vCPU threads and
+ * devices (reset, shutdown, exit) are carried out here, in the main thread.
+ */
+#include "system/system.h"
+#include "system/accel.h"
+#include "system/timer.h"
+#include "hw/qdev.h"
+#include "hw/core/loader.h"
+#include "chardev/char.h"
+#include <pthread.h>
+#include <glib-unix.h>
+#include <signal.h>
+
+MachineState *current_machine;
+const AccelOps *current_accel;
+
+static RunState current_runstate = RUN_STATE_PRELAUNCH;
+static GMutex bql;
+static __thread bool bql_held;
+
+static volatile ShutdownCause reset_requested;
+static volatile ShutdownCause shutdown_requested;
+static volatile bool exit_requested;
+static volatile int exit_status;
+static volatile bool internal_error_requested;
+
+typedef struct Notifier {
+    RunStateNotify fn;
+    void *opaque;
+} Notifier;
+static GArray *notifiers;
+
+static const char *const runstate_names[RUN_STATE_MAX] = {
+    [RUN_STATE_PRELAUNCH] = "prelaunch",
+    [RUN_STATE_RUNNING] = "running",
+    [RUN_STATE_PAUSED] = "paused",
+    [RUN_STATE_SHUTDOWN] = "shutdown",
+    [RUN_STATE_INTERNAL_ERROR] = "internal-error",
+    [RUN_STATE_GUEST_PANICKED] = "guest-panicked",
+    [RUN_STATE_INMIGRATE] = "inmigrate",
+    [RUN_STATE_POSTMIGRATE] = "postmigrate",
+    [RUN_STATE_DEBUG] = "debug",
+};
+
+void bql_lock(void)
+{
+    g_mutex_lock(&bql);
+    bql_held = true;
+}
+
+void bql_unlock(void)
+{
+    bql_held = false;
+    g_mutex_unlock(&bql);
+}
+
+bool bql_locked(void)
+{
+    return bql_held;
+}
+
+RunState runstate_get(void) { return current_runstate; }
+const char *runstate_name(RunState s) { return runstate_names[s]; }
+bool runstate_is_running(void) { return current_runstate == RUN_STATE_RUNNING; }
+
+void runstate_add_notifier(RunStateNotify fn, void *opaque)
+{
+    Notifier n = { fn, opaque };
+    if (!notifiers) {
+        notifiers = g_array_new(false, false, sizeof(Notifier));
+    }
+    g_array_append_val(notifiers, n);
+}
+
+static void runstate_set(RunState s)
+{
+    current_runstate = s;
+    for (guint i = 0; notifiers && i < notifiers->len; i++) {
+        Notifier *n = &g_array_index(notifiers, Notifier, i);
+        n->fn(s, n->opaque);
+    }
+}
+
+void vm_start(void)
+{
+    if (current_runstate == RUN_STATE_RUNNING) {
+        return;
+    }
+    virtual_clock_start();
+    runstate_set(RUN_STATE_RUNNING);
+    if (current_accel) {
+        current_accel->resume_all();
+    }
+}
+
+void vm_stop(RunState state)
+{
+    if (current_runstate == RUN_STATE_RUNNING && current_accel) {
+        current_accel->pause_all();
+    }
+    virtual_clock_stop();
+    if (current_runstate != state) {
+        runstate_set(state);
+    }
+}
+
+void qemu_system_reset(ShutdownCause cause)
+{
+    bool running = current_runstate == RUN_STATE_RUNNING;
+    if (running && current_accel) {
+        current_accel->pause_all();
+    }
+    devices_reset_all();
+    rom_reset_all();
+    if (current_accel) {
+        current_accel->reset_vcpus();
+    }
+    if (running && current_accel) {
+        current_accel->resume_all();
+    }
+}
+
+void qemu_system_reset_request(ShutdownCause cause)
+{
+    if (current_machine && current_machine->no_reboot &&
+        cause == SHUTDOWN_CAUSE_GUEST_RESET) {
+        shutdown_requested = cause;
+    } else {
+        reset_requested = cause;
+    }
+    main_loop_wakeup();
+}
+
+void qemu_system_shutdown_request(ShutdownCause cause)
+{
+    shutdown_requested = cause;
+    main_loop_wakeup();
+}
+
+void qemu_system_exit_request(int status)
+{
+    exit_status = status;
+    exit_requested = true;
+    main_loop_wakeup();
+}
+
+void qemu_system_internal_error(void)
+{
+    internal_error_requested = true;
+    main_loop_wakeup();
+}
+
+void main_loop_wakeup(void)
+{
+    g_main_context_wakeup(NULL);
+}
+
+/* ---- the main loop ---- */
+
+static gboolean timer_prepare(GSource *src, gint *timeout)
+{
+    *timeout = timers_run_due();
+    return false;
+}
+
+static gboolean timer_check(GSource *src)
+{
+    return false;
+}
+
+static gboolean timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs timer_source_funcs = {
+    .prepare = timer_prepare,
+    .check = timer_check,
+    .dispatch = timer_dispatch,
+};
+
+/* Sleep without the big lock so vCPU threads can run device code. */
+static gint poll_unlocked(GPollFD *fds, guint nfds, gint timeout)
+{
+    bql_unlock();
+    gint r = g_poll(fds, nfds, timeout);
+    bql_lock();
+    return r;
+}
+
+static gboolean on_signal(gpointer data)
+{
+    int sig = GPOINTER_TO_INT(data);
+    error_report("terminating on signal %d", sig);
+    qemu_system_shutdown_request(SHUTDOWN_CAUSE_HOST_SIGNAL);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Returns -1 to keep going, or the process exit status. */
+static int handle_requests(void)
+{
+    if (exit_requested) {
+        return exit_status;
+    }
+    if (internal_error_requested) {
+        internal_error_requested = false;
+        vm_stop(RUN_STATE_INTERNAL_ERROR);
+    }
+    if (reset_requested) {
+        ShutdownCause cause = reset_requested;
+        reset_requested = SHUTDOWN_CAUSE_NONE;
+        qemu_system_reset(cause);
+    }
+    if (shutdown_requested) {
+        ShutdownCause cause = shutdown_requested;
+        shutdown_requested = SHUTDOWN_CAUSE_NONE;
+        bool guest = cause == SHUTDOWN_CAUSE_GUEST_SHUTDOWN ||
+                     cause == SHUTDOWN_CAUSE_GUEST_PANIC;
+        if (guest && current_machine && current_machine->no_shutdown) {
+            vm_stop(RUN_STATE_SHUTDOWN);
+        } else {
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int main_loop_run(void)
+{
+    GSource *timers = g_source_new(&timer_source_funcs, sizeof(GSource));
+    g_source_attach(timers, NULL);
+    g_main_context_set_poll_func(NULL, poll_unlocked);
+    g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
+    g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
+    g_unix_signal_add(SIGHUP, on_signal, GINT_TO_POINTER(SIGHUP));
+
+    int status;
+    while ((status = handle_requests()) < 0) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+    return status;
+}
