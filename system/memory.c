@@ -317,6 +317,14 @@ void address_space_init(AddressSpace *as, MemoryRegion *root, const char *name)
     g_ptr_array_add(address_spaces, as);
 }
 
+void address_space_destroy(AddressSpace *as)
+{
+    g_ptr_array_remove(address_spaces, as);
+    g_ptr_array_free(as->listeners, true);
+    g_free(as->view.ranges);
+    memset(as, 0, sizeof(*as));
+}
+
 void memory_init(void)
 {
     memory_region_init(&system_memory, "system", UINT64_MAX);
@@ -481,7 +489,9 @@ static bool rw_internal(AddressSpace *as, uint64_t addr, uint8_t *buf,
             len -= n;
             continue;
         }
-        unsigned size = io_chunk(addr, len, room);
+        /* Split like the bus would: never wider than the device accepts. */
+        unsigned size = io_chunk(addr, MIN(len, size_or(
+                                 r->mr->ops->valid.max_access_size, 4)), room);
         if (is_write) {
             uint64_t v = 0;
             memcpy(&v, buf, size);

@@ -210,6 +210,10 @@ DEVICE_REGISTER(kvm_ioapic_class)
 
 /* ---- 8254 PIT ---- */
 
+/*
+ * count_load_time is the host kernel's clock: it means nothing elsewhere and
+ * the kernel restarts the count when the state is loaded, so it is not saved.
+ */
 static const VMStateDescription vmstate_kvm_pit_channel = {
     .name = "pit-channel",
     .version_id = 1, .minimum_version_id = 1,
@@ -226,7 +230,6 @@ static const VMStateDescription vmstate_kvm_pit_channel = {
         VMSTATE_UINT8(mode, struct kvm_pit_channel_state),
         VMSTATE_UINT8(bcd, struct kvm_pit_channel_state),
         VMSTATE_UINT8(gate, struct kvm_pit_channel_state),
-        VMSTATE_INT64(count_load_time, struct kvm_pit_channel_state),
         VMSTATE_END_OF_LIST()
     },
 };

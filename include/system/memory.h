@@ -121,6 +121,7 @@ void memory_listener_register(MemoryListener *l, AddressSpace *as);
 void memory_listener_unregister(MemoryListener *l);
 
 void address_space_init(AddressSpace *as, MemoryRegion *root, const char *name);
+void address_space_destroy(AddressSpace *as);
 const FlatRange *address_space_lookup(AddressSpace *as, uint64_t addr);
 /* Accesses of any length; returns false if part of it hit nothing. */
 bool address_space_rw(AddressSpace *as, uint64_t addr, void *buf,

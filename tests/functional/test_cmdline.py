@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Malformed command lines: each must print one error line and exit 1.
+
+usage: test_cmdline.py KESTREL
+No core dump, no hang, nothing on stdout, the message names what is wrong.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+TMP = tempfile.mkdtemp(prefix="kestrel-cmdline-")
+NOT_A_KERNEL = os.path.join(TMP, "not-a-kernel")
+with open(NOT_A_KERNEL, "w") as f:
+    f.write("this is plain text, not a kernel\n" * 100)
+SHORT_BIOS = os.path.join(TMP, "short.bin")
+with open(SHORT_BIOS, "wb") as f:
+    f.write(b"\x90" * 1000)
+
+# (arguments, text the error line must contain)
+CASES = [
+    (["-foo"], "-foo: invalid option"),
+    (["--bogus"], "--bogus: invalid option"),
+    (["-m"], "-m: requires an argument"),
+    (["-m", "abc"], "invalid RAM size"),
+    (["-m", "0"], "too small"),
+    (["-m", "-5"], "invalid RAM size"),
+    (["-m", "1Q"], "invalid RAM size"),
+    (["-m", "size="], "invalid RAM size"),
+    (["-m", "128,foo=1"], "Invalid parameter 'foo'"),
+    (["-m", "2T"], "too large"),
+    (["-smp", "0"], "invalid cpus"),
+    (["-smp", "abc"], "invalid cpus"),
+    (["-smp", "1000"], "invalid cpus"),
+    (["-smp", "cpus=2,bogus=1"], "Invalid parameter 'bogus'"),
+    (["-smp", "cpus=4,sockets=1,cores=2"], "smaller than the CPU count"),
+    (["-machine", "q35x"], "unsupported machine type 'q35x'"),
+    (["-M", "pc,accel=tcg"], "only accel=kvm"),
+    (["-machine", "pc,kernel-irqchip=maybe"], "kernel-irqchip=maybe"),
+    (["-machine", "pc,foo=bar"], "Invalid parameter 'foo'"),
+    (["-machine", "pc,direct-boot=maybe"], "direct-boot=maybe"),
+    (["-machine", ""], "empty option string"),
+    (["-accel", "hax"], "'hax' is not available"),
+    (["-accel", "kvm,bogus=1"], "Invalid parameter 'bogus'"),
+    (["-cpu", "pentium9"], "unable to find CPU model 'pentium9'"),
+    (["-cpu", "host,+avx"], "feature flags"),
+    (["-serial", "bogus:x"], "not a valid char driver"),
+    (["-serial", "tcp:nohostport"], "expected HOST:PORT"),
+    (["-chardev", "null"], "no id specified"),
+    (["-chardev", "bogus,id=x"], "'bogus' is not a valid char driver name"),
+    (["-chardev", "file,id=x"], "no filename given"),
+    (["-chardev", "socket,id=x"], "'path' or 'port' is required"),
+    (["-chardev", "null,id=a,colour=red"], "Invalid parameter 'colour'"),
+    (["-chardev", "null,id=a", "-chardev", "null,id=a"], "duplicate"),
+    (["-chardev", "stdio,id=a", "-chardev", "stdio,id=b"], "stdio"),
+    (["-serial", "null"] * 5, "too many serial ports"),
+    (["-device", "nonexistent"], "'nonexistent' is not a valid device model"),
+    (["-device", "isa-serial,nonprop=1"], "'isa-serial.nonprop' not found"),
+    (["-device", "isa-serial,iobase=zzz"], "doesn't take value 'zzz'"),
+    (["-device", "isa-serial,chardev=nochardev"], "can't find value 'nochardev'"),
+    (["-device", "isa-debug-exit,iobase=0x10000"], "doesn't take value"),
+    (["-device", ",,"], "valid device model name"),
+    (["-global", "nodot"], "DRIVER.PROP=VALUE"),
+    (["-global", "isa-serial.iobase"], "DRIVER.PROP=VALUE"),
+    (["-global", "nodriver.x=1"], "unknown driver 'nodriver'"),
+    (["-global", "isa-serial.nope=1"], "has no property 'nope'"),
+    (["-global", "isa-serial.iobase=xyz"], "doesn't take value 'xyz'"),
+    (["-display", "gtk"], "'gtk' is not available"),
+    (["-initrd", "/dev/null"], "-initrd only allowed with -kernel"),
+    (["-append", "console=ttyS0"], "-append only allowed with -kernel"),
+    (["-L", "/nonexistent-dir"], "no such directory"),
+    (["-name", "guest=x,bad=1"], "Invalid parameter 'bad'"),
+    (["-pidfile", "/nonexistent-dir/pid"], "cannot create PID file"),
+    (["-D", "/nonexistent-dir/log"], "-D /nonexistent-dir/log"),
+    (["-serial", "file:/nonexistent-dir/x"], "Could not open"),
+    # These get past parsing and fail while the machine is built.
+    (["-kernel", "/nonexistent-kernel"], "/nonexistent-kernel"),
+    (["-kernel", NOT_A_KERNEL], NOT_A_KERNEL),
+    (["-bios", "/nonexistent-bios.bin"], "could not load PC BIOS"),
+    (["-bios", SHORT_BIOS], "could not load PC BIOS"),
+]
+
+
+def run_case(kestrel, args, needle):
+    cmd = [kestrel, "-nodefaults", "-display", "none"] + args
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=20)
+    except subprocess.TimeoutExpired:
+        return "hung (no exit within 20 s)"
+    err = p.stderr.decode(errors="replace")
+    lines = [l for l in err.splitlines() if l.strip()]
+    if p.returncode < 0:
+        return f"killed by signal {-p.returncode}"
+    if p.returncode != 1:
+        return f"exit status {p.returncode}, expected 1"
+    if len(lines) != 1:
+        return f"{len(lines)} error lines, expected 1: {lines!r}"
+    if needle not in lines[0]:
+        return f"error line {lines[0]!r} does not mention {needle!r}"
+    if p.stdout:
+        return f"unexpected stdout {p.stdout[:200]!r}"
+    return None
+
+
+def main():
+    kestrel = sys.argv[1]
+    passed = failed = 0
+    for args, needle in CASES:
+        if not os.access("/dev/kvm", os.W_OK) and args[0] in ("-kernel", "-bios"):
+            continue
+        err = run_case(kestrel, args, needle)
+        if err:
+            failed += 1
+            print(f"not ok - {' '.join(args)}: {err}")
+        else:
+            passed += 1
+            print(f"ok - {' '.join(args)}")
+    # The well-formed informational options exit 0.
+    for args in (["-version"], ["-help"], ["-machine", "help"],
+                 ["-cpu", "help"], ["-device", "help"]):
+        p = subprocess.run([kestrel] + args, capture_output=True, timeout=20)
+        if p.returncode != 0 or not p.stdout:
+            failed += 1
+            print(f"not ok - {' '.join(args)}: status {p.returncode}")
+        else:
+            passed += 1
+            print(f"ok - {' '.join(args)}")
+    print(f"{len(CASES)} malformed cases; {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+/*
+ * Every device of the PC board round-trips its state: random state is
+ * saved, the device reset, the state loaded and saved again: the two
+ * encodings must be equal.  Truncated and corrupted encodings must be
+ * refused with an error, never crash.
+ */
+#include "system/system.h"
+#include "system/accel.h"
+#include "hw/qdev.h"
+#include "hw/i386/pc.h"
+#include <unistd.h>
+
+static GByteArray *save(DeviceState *dev)
+{
+    GByteArray *out = g_byte_array_new();
+    vmstate_save(out, dev->klass->vmsd, dev);
+    return out;
+}
+
+static bool load(DeviceState *dev, const GByteArray *in, Error **errp)
+{
+    size_t pos = 0;
+    const VMStateDescription *vmsd = dev->klass->vmsd;
+    if (!vmstate_load(in->data, in->len, &pos, vmsd, dev, vmsd->version_id,
+                      errp)) {
+        return false;
+    }
+    if (pos != in->len) {
+        error_setg(errp, "%zu bytes left over", in->len - pos);
+        return false;
+    }
+    return true;
+}
+
+static void test_roundtrip(gconstpointer data)
+{
+    DeviceState *dev = (DeviceState *)data;
+    GRand *rand = g_rand_new_with_seed(0x6b657374);
+    GByteArray *a = NULL;
+    Error *err = NULL;
+
+    /* Find a random state the device accepts (post_load may refuse some). */
+    for (int tries = 0; tries < 200 && !a; tries++) {
+        vmstate_randomize(dev->klass->vmsd, dev, rand);
+        a = save(dev);
+        dev->klass->reset(dev);
+        if (!load(dev, a, &err)) {
+            error_free(err);
+            err = NULL;
+            g_byte_array_free(a, true);
+            a = NULL;
+        }
+    }
+    g_assert_nonnull(a);
+    dev->klass->reset(dev);
+    if (!load(dev, a, &err)) {
+        g_error("%s: reload failed: %s", dev->klass->name, err->msg);
+    }
+    GByteArray *b = save(dev);
+    g_assert_cmpmem(a->data, a->len, b->data, b->len);
+
+    /* Every truncation is refused cleanly. */
+    for (guint len = 0; len < a->len; len++) {
+        GByteArray *cut = g_byte_array_new();
+        g_byte_array_append(cut, a->data, len);
+        g_assert_false(load(dev, cut, &err));
+        g_assert_nonnull(err);
+        error_free(err);
+        err = NULL;
+        g_byte_array_free(cut, true);
+    }
+    /* Garbage never crashes (it may happen to be valid). */
+    for (int i = 0; i < 200; i++) {
+        GByteArray *junk = g_byte_array_new();
+        for (guint j = 0; j < a->len; j++) {
+            guint8 byte = g_rand_int(rand);
+            g_byte_array_append(junk, &byte, 1);
+        }
+        if (!load(dev, junk, &err)) {
+            error_free(err);
+            err = NULL;
+        }
+        g_byte_array_free(junk, true);
+    }
+    dev->klass->reset(dev);
+    g_byte_array_free(a, true);
+    g_byte_array_free(b, true);
+    g_rand_free(rand);
+}
+
+int main(int argc, char **argv)
+{
+    static MachineState ms = {
+        .type = "pc", .accel = ACCEL_KVM, .kernel_irqchip = KERNEL_IRQCHIP_ON,
+        .ram_size = 64 * MiB, .smp_cpus = 1, .cpu_model = "host",
+        .kernel_cmdline = "",
+    };
+    PCBoardOptions board = { 0 };
+    Error *err = NULL;
+
+    g_test_init(&argc, &argv, NULL);
+    if (access("/dev/kvm", R_OK | W_OK)) {
+        g_test_skip("no /dev/kvm");
+        return 77;
+    }
+    current_machine = &ms;
+    bql_lock();
+    memory_init();
+    current_accel = &kvm_accel_ops;
+    if (!current_accel->init(&ms, &err) || !pc_init(&ms, &board, &err) ||
+        !pc_machine_done(&ms, &err)) {
+        g_error("cannot build the board: %s", err->msg);
+    }
+    GPtrArray *devs = device_list();
+    unsigned with_state = 0;
+    for (guint i = 0; i < devs->len; i++) {
+        DeviceState *dev = g_ptr_array_index(devs, i);
+        g_autofree char *path = g_strdup_printf("/vmstate/%s/%u",
+                                                dev->klass->name, i);
+        /* The rule: every device describes its state. */
+        if (!dev->klass->vmsd) {
+            g_error("device %s has no VMState description", dev->klass->name);
+        }
+        g_assert_nonnull(dev->klass->reset);
+        g_test_add_data_func(path, dev, test_roundtrip);
+        with_state++;
+    }
+    g_assert_cmpuint(with_state, >=, 8);
+    return g_test_run();
+}
