@@ -280,7 +280,6 @@ DeviceState *device_create_from_opts(const char *optstr, Error **errp)
             }
         }
         if (!device_realize(dev, errp)) {
-            error_prepend(errp, "%s: ", driver);
             goto fail;
         }
     }

@@ -246,7 +246,8 @@ static int kvm_pit_post_load(void *opaque, int version_id, Error **errp)
     KVMPITState *s = opaque;
     for (int i = 0; i < 3; i++) {
         struct kvm_pit_channel_state *c = &s->pit.channels[i];
-        if (c->mode > 5 || c->rw_mode > 3 || c->read_state > 4 ||
+        /* mode 0xff: a channel the guest never programmed (KVM's reset) */
+        if ((c->mode > 5 && c->mode != 0xff) || c->rw_mode > 3 || c->read_state > 4 ||
             c->write_state > 4 || c->count > 0x10000) {
             error_setg(errp, "pit: invalid state of channel %d", i);
             return -1;

@@ -95,12 +95,15 @@ def main():
                     help="with --until: wait this long before SIGTERM")
     ap.add_argument("--within", type=float, default=0,
                     help="fail if the run takes longer (seconds)")
-    ap.add_argument("args", nargs=argparse.REMAINDER)
-    a = ap.parse_args()
+    argv = sys.argv[1:]
+    if "--" not in argv:
+        ap.error("the kestrel arguments must follow --")
+    split = argv.index("--")
+    a = ap.parse_args(argv[:split])
+    args = argv[split + 1:]
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP: /dev/kvm is not available")
         return 77
-    args = a.args[1:] if a.args[:1] == ["--"] else a.args
     with tempfile.TemporaryDirectory() as tmp:
         serial = os.path.join(tmp, "serial.log")
         cmd = [a.kestrel] + [x.replace("@SERIAL@", serial) for x in args]

@@ -58,7 +58,7 @@ CASES = [
     (["-device", "isa-serial,nonprop=1"], "'isa-serial.nonprop' not found"),
     (["-device", "isa-serial,iobase=zzz"], "doesn't take value 'zzz'"),
     (["-device", "isa-serial,chardev=nochardev"], "can't find value 'nochardev'"),
-    (["-device", "isa-debug-exit,iobase=0x10000"], "doesn't take value"),
+    (["-device", "isa-debug-exit,iobase=0x10000"], "out of range"),
     (["-device", ",,"], "valid device model name"),
     (["-global", "nodot"], "DRIVER.PROP=VALUE"),
     (["-global", "isa-serial.iobase"], "DRIVER.PROP=VALUE"),

@@ -69,5 +69,10 @@ void test_demo(void)
         kprintf("demo: rtc unreadable\n");
     if (!found)
         fail("demo", "no PCI device found");
-    pass("demo");
+    kprintf("PASS demo\n");
+    /* Exit through isa-debug-exit if there is one; otherwise reset through
+     * the keyboard controller, which -no-reboot turns into a clean exit. */
+    outb(0xf4, 0);
+    outb(0x64, 0xfe);
+    debug_exit(0);
 }

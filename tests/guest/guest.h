@@ -148,5 +148,7 @@ void test_cmos_mem(void);
 void test_fwcfg(void);
 void test_smp(void);
 void test_demo(void);
+void test_reset(const char *method);
+void test_internal_error(void);
 
 #endif

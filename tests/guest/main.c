@@ -98,7 +98,13 @@ static void test_exit(void)
     debug_exit((uint8_t)parse_uint(args));
 }
 
+static void test_reset_cmd(void)
+{
+    test_reset(args);
+}
+
 static const struct { const char *name; void (*fn)(void); } tests[] = {
+    { "reset", test_reset_cmd }, { "internal-error", test_internal_error },
     { "hello", test_hello },     { "exit", test_exit },
     { "pit-pic", test_pit_pic }, { "pit-ioapic", test_pit_ioapic },
     { "rtc", test_rtc },         { "cmos-mem", test_cmos_mem },
