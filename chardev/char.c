@@ -564,8 +564,12 @@ Chardev *chardev_new_from_spec(const char *spec, const char *id, Error **errp)
         g_free(optstr);
     }
     if (opts) {
-        const char *extra[][2] = { { "id", id }, { "mux", mux ? "on" : "off" } };
-        for (unsigned i = 0; i < 2; i++) {
+        /* mon:stdio (-nographic): Ctrl-C goes to the guest; C-a x quits. */
+        const char *extra[][2] = {
+            { "id", id }, { "mux", mux ? "on" : "off" },
+            { "signal", mux ? "off" : "on" },
+        };
+        for (unsigned i = 0; i < 3; i++) {
             Opt *o = g_new0(Opt, 1);
             o->key = g_strdup(extra[i][0]);
             o->value = g_strdup(extra[i][1]);

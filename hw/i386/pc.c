@@ -29,13 +29,6 @@
 #define OPTION_ROM_SIZE   (128 * KiB)
 #define LOWMEM_MAX        0xe0000000ULL   /* PCI hole starts here at most */
 
-/* fw_cfg keys of the machine description (docs/specs/fw_cfg). */
-#define FW_CFG_RAM_SIZE   0x03
-#define FW_CFG_NOGRAPHIC  0x04
-#define FW_CFG_NB_CPUS    0x05
-#define FW_CFG_MAX_CPUS   0x0f
-#define FW_CFG_BOOT_MENU  0x0e
-
 static MemoryRegion ram, ram_below_4g, ram_above_4g, pci_memory;
 static MemoryRegion bios, isa_bios, option_rom;
 static FWCfgState *fw_cfg;
@@ -67,7 +60,17 @@ static bool pc_memory_init(MachineState *ms, Error **errp)
     memory_region_add_subregion_overlap(&pci_memory, OPTION_ROM_START,
                                         &option_rom, 1);
 
-    e820_add_entry(0, ms->below_4g_mem_size, E820_RAM);
+    if (ms->kernel_filename && !ms->firmware_boot) {
+        /* No firmware will carve the legacy hole: give the kernel a PC map
+         * (EBDA, VGA window and BIOS area are not RAM). */
+        e820_add_entry(0, 0x9fc00, E820_RAM);
+        e820_add_entry(0x9fc00, 0x400, E820_RESERVED);
+        e820_add_entry(0xf0000, 0x10000, E820_RESERVED);
+        e820_add_entry(1 * MiB, ms->below_4g_mem_size - 1 * MiB, E820_RAM);
+    } else {
+        /* What QEMU hands SeaBIOS, which reserves its own areas. */
+        e820_add_entry(0, ms->below_4g_mem_size, E820_RAM);
+    }
     if (ms->above_4g_mem_size) {
         e820_add_entry(4 * GiB, ms->above_4g_mem_size, E820_RAM);
     }

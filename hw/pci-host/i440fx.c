@@ -334,6 +334,9 @@ static PCIDeviceClass i440fx_class = {
     },
     .vendor_id = 0x8086,
     .device_id = 0x1237,
+    /* Red Hat's QEMU ids: SeaBIOS recognises the virtual machine by them. */
+    .subsystem_vendor_id = 0x1af4,
+    .subsystem_id = 0x1100,
     .revision = 0x02,
     .class_id = 0x0600,
     .header_type = PCI_HEADER_TYPE_NORMAL,
