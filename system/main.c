@@ -89,6 +89,7 @@ static void die(const char *fmt, ...)
     char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     error_report("%s", msg);
+    g_free(msg);
     exit(1);
 }
 

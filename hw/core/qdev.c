@@ -207,6 +207,18 @@ bool device_set_prop_int(DeviceState *dev, const char *name, uint64_t value,
     return device_set_prop(dev, name, buf, errp);
 }
 
+void device_free(DeviceState *dev)
+{
+    g_assert(!dev->realized);
+    for (const Property *p = dev->klass->props; p && p->name; p++) {
+        if (p->type == PROP_STRING) {
+            g_free(*(char **)((char *)dev + p->offset));
+        }
+    }
+    g_free(dev->id);
+    g_free(dev);
+}
+
 bool device_realize(DeviceState *dev, Error **errp)
 {
     const DeviceClass *dc = dev->klass;
@@ -286,8 +298,7 @@ DeviceState *device_create_from_opts(const char *optstr, Error **errp)
     opts_free(opts);
     return dev;
 fail:
-    g_free(dev->id);
-    g_free(dev);
+    device_free(dev);
     opts_free(opts);
     return NULL;
 }

@@ -93,6 +93,8 @@ bool device_set_prop(DeviceState *dev, const char *name, const char *value,
 bool device_set_prop_int(DeviceState *dev, const char *name, uint64_t value,
                          Error **errp);
 bool device_realize(DeviceState *dev, Error **errp);
+/* Free a device that was never realized (after a failed realize too). */
+void device_free(DeviceState *dev);
 /* device_new + props + realize, or exit(1) with a message (board code). */
 DeviceState *device_create_simple(const char *name, ...) G_GNUC_NULL_TERMINATED;
 /* From a -device option string "driver,prop=value,...". */

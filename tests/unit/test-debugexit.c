@@ -30,6 +30,7 @@ static void test_bad_range(void)
     g_assert_false(device_realize(dev, &err));
     g_assert_nonnull(err);
     error_free(err);
+    device_free(dev);
 }
 
 static void test_exit_status(void)

@@ -56,6 +56,11 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 static void fixture_teardown(Fixture *f, gconstpointer data)
 {
     address_space_destroy(&f->as);
+    /* The regions stay (static); only the root goes. */
+    for (guint i = 0; i < f->root.subregions->len; i++) {
+        ((MemoryRegion *)g_ptr_array_index(f->root.subregions, i))->container = NULL;
+    }
+    memory_region_destroy(&f->root);
 }
 
 static void test_ram_and_unassigned(Fixture *f, gconstpointer data)

@@ -375,6 +375,7 @@ static void test_bad_properties(void)
         g_assert_false(device_realize(dev, &err));
         g_assert_nonnull(err);
         error_free(err);
+        device_free(dev);
     }
 }
 

@@ -306,6 +306,7 @@ static void test_bad_index(void)
     g_assert_false(device_realize(dev, &err));
     g_assert_nonnull(err);
     error_free(err);
+    device_free(dev);
 }
 
 static DeviceState *serial_new(const char *index, const char *chardev)
