@@ -72,10 +72,6 @@ enum {
 #define FIFO_SIZE       16
 #define UART_CLOCK_HZ   1843200     /* 1.8432 MHz crystal, 16x oversampling */
 
-#define VMSTATE_FIELD_MAX(_f, _st, _type, _max) { .name = #_f, \
-    .type = (_type), .offset = offsetof(_st, _f), \
-    .size = sizeof(((_st *)0)->_f), .num = 1, .max = (_max) }
-
 typedef struct SerialState {
     DeviceState parent_obj;
     uint32_t index;

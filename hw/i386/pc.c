@@ -179,6 +179,7 @@ bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
     fw_cfg_add_i16(fw_cfg, FW_CFG_MAX_CPUS, ms->smp_cpus);
     fw_cfg_add_i16(fw_cfg, FW_CFG_NOGRAPHIC, 1);
     fw_cfg_add_i16(fw_cfg, FW_CFG_BOOT_MENU, 0);
+    fw_cfg_add_i16(fw_cfg, FW_CFG_BOOT_DEVICE, 'c');
     pc_cmos_init(ms);
     return true;
 }

@@ -37,10 +37,6 @@
 
 #define QUEUE_SIZE      16
 
-#define VMSTATE_FIELD_MAX(_f, _st, _type, _max) { .name = #_f, \
-    .type = (_type), .offset = offsetof(_st, _f), \
-    .size = sizeof(((_st *)0)->_f), .num = 1, .max = (_max) }
-
 typedef struct PS2Queue {
     uint8_t data[QUEUE_SIZE];
     uint8_t head;

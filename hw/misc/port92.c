@@ -10,10 +10,6 @@
 #define PORT92_RESET    0x01
 #define PORT92_A20      0x02
 
-#define VMSTATE_FIELD_MAX(_f, _st, _type, _max) { .name = #_f, \
-    .type = (_type), .offset = offsetof(_st, _f), \
-    .size = sizeof(((_st *)0)->_f), .num = 1, .max = (_max) }
-
 typedef struct Port92State {
     DeviceState parent_obj;
     MemoryRegion io;

@@ -58,10 +58,6 @@ enum {
 /* Times are kept within about 30000 years of 1970, whatever was loaded. */
 #define MAX_TOD_SEC 1000000000000LL
 
-#define VMSTATE_FIELD_MAX(_f, _st, _type, _max) { .name = #_f, \
-    .type = (_type), .offset = offsetof(_st, _f), \
-    .size = sizeof(((_st *)0)->_f), .num = 1, .max = (_max) }
-
 typedef struct RTCState {
     DeviceState parent_obj;
     uint16_t iobase;
@@ -347,6 +343,16 @@ static void rtc_set_irq(RTCState *s, bool level)
     }
 }
 
+/* Timers are re-armed on every register access: skip the no-op ones. */
+static void rtc_arm(QEMUTimer *t, int64_t when)
+{
+    if (when < 0) {
+        timer_del(t);
+    } else if (!timer_pending(t) || timer_expire_time_ns(t) != when) {
+        timer_mod(t, when);
+    }
+}
+
 /* Bring the flags up to now, drive IRQ 8 and arm the timers still needed. */
 static void rtc_update(RTCState *s)
 {
@@ -381,19 +387,14 @@ static void rtc_update(RTCState *s)
     }
     rtc_set_irq(s, *c & C_IRQF);
 
-    if ((b & B_PIE) && !(*c & C_PF) && s->next_periodic_ns >= 0) {
-        timer_mod(&s->periodic_timer, s->next_periodic_ns);
-    } else {
-        timer_del(&s->periodic_timer);
-    }
+    rtc_arm(&s->periodic_timer,
+            (b & B_PIE) && !(*c & C_PF) ? s->next_periodic_ns : -1);
     /* The virtual clock stands in for the time-of-day clock over one second:
      * a timer that fires early just finds no update yet and is re-armed. */
-    if (until_update > 0 && (((b & B_UIE) && !(*c & C_UF)) ||
-                             ((b & B_AIE) && !(*c & C_AF)))) {
-        timer_mod(&s->update_timer, now + until_update);
-    } else {
-        timer_del(&s->update_timer);
-    }
+    rtc_arm(&s->update_timer,
+            until_update > 0 && (((b & B_UIE) && !(*c & C_UF)) ||
+                                 ((b & B_AIE) && !(*c & C_AF)))
+            ? now + until_update : -1);
 }
 
 static void rtc_timer_cb(void *opaque)

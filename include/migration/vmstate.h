@@ -83,6 +83,10 @@ struct VMStateDescription {
     .offset = offsetof(_st, _f), .size = sizeof(QEMUTimer), .num = 1 }
 #define VMSTATE_TIMER_PTR(_f, _st) { .name = #_f, .type = VMS_TIMER_PTR, \
     .offset = offsetof(_st, _f), .size = sizeof(void *), .num = 1 }
+/* A scalar whose loaded value must not exceed _max (indexes, counts). */
+#define VMSTATE_FIELD_MAX(_f, _st, _type, _max) { .name = #_f, \
+    .type = (_type), .offset = offsetof(_st, _f), \
+    .size = sizeof(((_st *)0)->_f), .num = 1, .max = (_max) }
 #define VMSTATE_END_OF_LIST() { .name = NULL }
 
 void vmstate_save(GByteArray *out, const VMStateDescription *vmsd,
