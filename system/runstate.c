@@ -24,12 +24,54 @@ static volatile ShutdownCause shutdown_requested;
 static volatile bool exit_requested;
 static volatile int exit_status;
 static volatile bool internal_error_requested;
+static volatile bool powerdown_requested;
 
 typedef struct Notifier {
     RunStateNotify fn;
     void *opaque;
 } Notifier;
 static GArray *notifiers;
+
+typedef struct EventNotifier {
+    SystemEventNotify fn;
+    void *opaque;
+} EventNotifier;
+static GArray *event_notifiers;
+
+static const char *const shutdown_cause_names[] = {
+    [SHUTDOWN_CAUSE_NONE] = "none",
+    [SHUTDOWN_CAUSE_HOST_ERROR] = "host-error",
+    [SHUTDOWN_CAUSE_HOST_QMP_QUIT] = "host-qmp-quit",
+    [SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET] = "host-qmp-system-reset",
+    [SHUTDOWN_CAUSE_HOST_SIGNAL] = "host-signal",
+    [SHUTDOWN_CAUSE_HOST_UI] = "host-ui",
+    [SHUTDOWN_CAUSE_GUEST_SHUTDOWN] = "guest-shutdown",
+    [SHUTDOWN_CAUSE_GUEST_RESET] = "guest-reset",
+    [SHUTDOWN_CAUSE_GUEST_PANIC] = "guest-panic",
+    [SHUTDOWN_CAUSE_SUBSYSTEM_RESET] = "subsystem-reset",
+};
+
+const char *shutdown_cause_name(ShutdownCause cause)
+{
+    return shutdown_cause_names[cause];
+}
+
+void system_event_add_notifier(SystemEventNotify fn, void *opaque)
+{
+    EventNotifier n = { fn, opaque };
+    if (!event_notifiers) {
+        event_notifiers = g_array_new(false, false, sizeof(EventNotifier));
+    }
+    g_array_append_val(event_notifiers, n);
+}
+
+static void system_event(SystemEvent event, ShutdownCause cause)
+{
+    for (guint i = 0; event_notifiers && i < event_notifiers->len; i++) {
+        EventNotifier *n = &g_array_index(event_notifiers, EventNotifier, i);
+        n->fn(event, cause, n->opaque);
+    }
+}
 
 static const char *const runstate_names[RUN_STATE_MAX] = {
     [RUN_STATE_PRELAUNCH] = "prelaunch",
@@ -119,6 +161,9 @@ void qemu_system_reset(ShutdownCause cause)
     if (running && current_accel) {
         current_accel->resume_all();
     }
+    if (cause != SHUTDOWN_CAUSE_NONE) {
+        system_event(SYSTEM_EVENT_RESET, cause);
+    }
 }
 
 void qemu_system_reset_request(ShutdownCause cause)
@@ -135,6 +180,12 @@ void qemu_system_reset_request(ShutdownCause cause)
 void qemu_system_shutdown_request(ShutdownCause cause)
 {
     shutdown_requested = cause;
+    main_loop_wakeup();
+}
+
+void qemu_system_powerdown_request(void)
+{
+    powerdown_requested = true;
     main_loop_wakeup();
 }
 
@@ -207,6 +258,10 @@ static int handle_requests(void)
         internal_error_requested = false;
         vm_stop(RUN_STATE_INTERNAL_ERROR);
     }
+    if (powerdown_requested) {
+        powerdown_requested = false;
+        system_event(SYSTEM_EVENT_POWERDOWN, SHUTDOWN_CAUSE_NONE);
+    }
     if (reset_requested) {
         ShutdownCause cause = reset_requested;
         reset_requested = SHUTDOWN_CAUSE_NONE;
@@ -215,9 +270,9 @@ static int handle_requests(void)
     if (shutdown_requested) {
         ShutdownCause cause = shutdown_requested;
         shutdown_requested = SHUTDOWN_CAUSE_NONE;
-        bool guest = cause == SHUTDOWN_CAUSE_GUEST_SHUTDOWN ||
-                     cause == SHUTDOWN_CAUSE_GUEST_PANIC;
-        if (guest && current_machine && current_machine->no_shutdown) {
+        system_event(SYSTEM_EVENT_SHUTDOWN, cause);
+        if (shutdown_caused_by_guest(cause) && current_machine &&
+            current_machine->no_shutdown) {
             vm_stop(RUN_STATE_SHUTDOWN);
         } else {
             return 0;

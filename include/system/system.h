@@ -98,8 +98,28 @@ bool bql_locked(void);
 int main_loop_run(void);
 void main_loop_wakeup(void);
 
-/* Notifiers the monitor will hang events on. */
+/* QEMU's name of a cause ("guest-reset", "host-qmp-quit", ...). */
+const char *shutdown_cause_name(ShutdownCause cause);
+static inline bool shutdown_caused_by_guest(ShutdownCause cause)
+{
+    return cause >= SHUTDOWN_CAUSE_GUEST_SHUTDOWN &&
+           cause <= SHUTDOWN_CAUSE_GUEST_PANIC;
+}
+
+/* ACPI power button (system_powerdown): the PM device listens for it. */
+void qemu_system_powerdown_request(void);
+
+/* Notifiers for the monitor's events and for devices. */
 typedef void (*RunStateNotify)(RunState state, void *opaque);
 void runstate_add_notifier(RunStateNotify fn, void *opaque);
+
+typedef enum {
+    SYSTEM_EVENT_RESET,       /* after the machine was reset */
+    SYSTEM_EVENT_SHUTDOWN,    /* the VM is shutting down (or stopped, -no-shutdown) */
+    SYSTEM_EVENT_POWERDOWN,   /* the power button was pressed */
+} SystemEvent;
+typedef void (*SystemEventNotify)(SystemEvent event, ShutdownCause cause,
+                                  void *opaque);
+void system_event_add_notifier(SystemEventNotify fn, void *opaque);
 
 #endif
