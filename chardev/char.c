@@ -52,6 +52,17 @@ Chardev *chardev_find(const char *id)
 
 const char *chardev_id(Chardev *chr) { return chr->id; }
 const char *chardev_filename(Chardev *chr) { return chr->filename; }
+bool chardev_is_mux(Chardev *chr) { return chr->mux; }
+bool chardev_frontend_open(Chardev *chr) { return chr->nr_fe > 0; }
+
+const char *chardev_backend_name(Chardev *chr)
+{
+    static const char *const names[] = {
+        [CHR_NULL] = "null", [CHR_STDIO] = "stdio", [CHR_FILE] = "file",
+        [CHR_PTY] = "pty", [CHR_SOCKET] = "socket",
+    };
+    return names[chr->kind];
+}
 
 GPtrArray *chardev_list(void)
 {
@@ -64,6 +75,7 @@ GPtrArray *chardev_list(void)
 /* ---- input ---- */
 
 static void watch_input(Chardev *chr);
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
 
 static void fe_event(Chardev *chr, int idx, ChrEvent ev)
 {
@@ -117,6 +129,27 @@ static bool mux_escape_byte(Chardev *chr, uint8_t ch)
     }
 }
 
+void chardev_disconnect(Chardev *chr)
+{
+    if (chr->kind != CHR_SOCKET || chr->in_fd < 0) {
+        return;
+    }
+    if (chr->in_watch) {
+        g_source_remove(chr->in_watch);
+        chr->in_watch = 0;
+    }
+    close(chr->in_fd);
+    chr->in_fd = chr->out_fd = -1;
+    chr->input_paused = false;
+    for (int i = 0; i < chr->nr_fe; i++) {
+        fe_event(chr, i, CHR_EVENT_CLOSED);
+    }
+    if (chr->listen_fd >= 0 && !chr->listen_watch) {
+        chr->listen_watch = g_unix_fd_add(chr->listen_fd, G_IO_IN, on_accept,
+                                          chr);
+    }
+}
+
 static gboolean on_input(gint fd, GIOCondition cond, gpointer data)
 {
     Chardev *chr = data;
@@ -137,11 +170,7 @@ static gboolean on_input(gint fd, GIOCondition cond, gpointer data)
     if (n <= 0) {
         chr->in_watch = 0;
         if (chr->kind == CHR_SOCKET) {
-            close(chr->in_fd);
-            chr->in_fd = chr->out_fd = -1;
-            for (int i = 0; i < chr->nr_fe; i++) {
-                fe_event(chr, i, CHR_EVENT_CLOSED);
-            }
+            chardev_disconnect(chr);
         }
         return G_SOURCE_REMOVE;
     }
@@ -204,6 +233,40 @@ int chardev_write(Chardev *chr, const uint8_t *buf, int len)
     return len;
 }
 
+int chardev_write_nonblock(Chardev *chr, const uint8_t *buf, int len)
+{
+    if (chr->kind != CHR_SOCKET && chr->kind != CHR_PTY) {
+        return chardev_write(chr, buf, len);
+    }
+    if (chr->out_fd < 0) {
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = write(chr->out_fd, buf, len);
+        if (n >= 0) {
+            return n;
+        }
+        if (errno == EAGAIN) {
+            return 0;
+        }
+        if (errno != EINTR) {
+            if (chr->kind == CHR_SOCKET) {
+                chr->out_fd = -1;   /* the input side sees the hang-up */
+            }
+            return -1;
+        }
+    }
+}
+
+guint chardev_add_out_watch(Chardev *chr, GUnixFDSourceFunc fn, void *opaque)
+{
+    if (chr->out_fd < 0) {
+        return 0;
+    }
+    return g_unix_fd_add(chr->out_fd, G_IO_OUT | G_IO_ERR | G_IO_HUP, fn,
+                         opaque);
+}
+
 bool chardev_attach(Chardev *chr, const CharFrontend *fe, Error **errp)
 {
     if (chr->nr_fe >= (chr->mux ? MAX_MUX_FRONTENDS : 1)) {
@@ -217,6 +280,10 @@ bool chardev_attach(Chardev *chr, const CharFrontend *fe, Error **errp)
     }
     if (chr->in_fd >= 0 && fe->event) {
         fe->event(fe->opaque, CHR_EVENT_OPENED);
+    }
+    /* A mux front end learns it has the input (the monitor greets then). */
+    if (chr->mux && chr->nr_fe == 1 && fe->event) {
+        fe->event(fe->opaque, CHR_EVENT_MUX_IN);
     }
     watch_input(chr);
     return true;
@@ -301,11 +368,14 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
         return G_SOURCE_CONTINUE;
     }
     if (chr->in_fd >= 0) {
-        close(client);     /* one client at a time, like QEMU */
+        close(client);
         return G_SOURCE_CONTINUE;
     }
     socket_connected(chr, client);
-    return G_SOURCE_CONTINUE;
+    /* One client at a time, like QEMU: the next one waits in the backlog
+     * until this one leaves (on_input listens again then). */
+    chr->listen_watch = 0;
+    return G_SOURCE_REMOVE;
 }
 
 static int socket_address(GPtrArray *opts, struct sockaddr_storage *ss,
@@ -402,7 +472,9 @@ static bool open_socket(Chardev *chr, GPtrArray *opts, Error **errp)
             socket_connected(chr, client);
         }
     }
-    chr->listen_watch = g_unix_fd_add(fd, G_IO_IN, on_accept, chr);
+    if (chr->in_fd < 0) {
+        chr->listen_watch = g_unix_fd_add(fd, G_IO_IN, on_accept, chr);
+    }
     return true;
 }
 

@@ -9,9 +9,13 @@
 #include "hw/qdev.h"
 #include "hw/i386/pc.h"
 #include "chardev/char.h"
+#include "block/drive.h"
+#include "system/qtest.h"
+#include "monitor/monitor.h"
 #include "util/opts.h"
 #include "config-host.h"
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define MAX_SERIAL 4
@@ -23,34 +27,53 @@ typedef struct CmdlineOption {
 } CmdlineOption;
 
 static const CmdlineOption options[] = {
-    { "accel", true, "-accel kvm           use KVM (the default)" },
+    { "accel", true, "-accel kvm|qtest     use KVM (the default), or no vCPUs for qtest" },
     { "append", true, "-append CMDLINE      kernel command line" },
+    { "audio", true, "-audio none          no audio (there is no sound device)" },
     { "bios", true, "-bios FILE           firmware image (default bios-256k.bin)" },
+    { "boot", true, "-boot [order=c][,menu=on|off][,splash-time=MS][,reboot-timeout=MS]" },
+    { "cdrom", true, "-cdrom FILE          IDE CD-ROM image (index 2)" },
     { "chardev", true, "-chardev BACKEND,id=ID[,...]  stdio, null, file, pty, socket" },
     { "cpu", true, "-cpu host|max|qemu64 CPU model (help lists them)" },
     { "D", true, "-D FILE              log guest errors to FILE" },
     { "debugcon", true, "-debugcon CHARDEV    isa-debugcon on port 0xe9" },
     { "device", true, "-device DRIVER[,prop=value,...]  add a device (help lists them)" },
     { "display", true, "-display none        no display" },
+    { "drive", true, "-drive file=F[,format=qcow2|raw][,if=ide|none][,index=N][,media=disk|cdrom]\n"
+                     "       [,readonly=on][,cache=writeback|none|writethrough|unsafe][,snapshot=on][,id=ID]" },
     { "enable-kvm", false, "-enable-kvm          use KVM" },
     { "global", true, "-global DRIVER.PROP=VALUE  default property value" },
     { "h", false, NULL },
+    { "hda", true, "-hda/-hdb/-hdc/-hdd FILE  IDE disk image (index 0-3)" },
+    { "hdb", true, NULL },
+    { "hdc", true, NULL },
+    { "hdd", true, NULL },
     { "help", false, "-help                this text" },
     { "initrd", true, "-initrd FILE         initial ram disk (multiboot: modules)" },
     { "kernel", true, "-kernel FILE         Linux bzImage, multiboot or PVH ELF" },
     { "L", true, "-L DIR               firmware search directory" },
     { "m", true, "-m SIZE              guest RAM (128, 1G, size=2G)" },
     { "M", true, NULL },
-    { "machine", true, "-machine pc[,accel=kvm][,kernel-irqchip=on][,direct-boot=on|off]" },
+    { "machine", true, "-machine pc[,accel=kvm|qtest][,kernel-irqchip=on|off|split][,direct-boot=on|off]" },
+    { "mon", true, "-mon chardev=ID[,mode=readline|control][,pretty=on]  monitor on a chardev" },
+    { "monitor", true, "-monitor DEV         HMP monitor on DEV (stdio, unix:P,server,nowait, none)" },
     { "name", true, "-name NAME            guest name" },
     { "no-reboot", false, "-no-reboot           exit instead of rebooting" },
     { "no-shutdown", false, "-no-shutdown         stay after guest poweroff" },
     { "nodefaults", false, "-nodefaults          no default devices" },
     { "nographic", false, "-nographic           serial on stdio (C-a h for help)" },
     { "pidfile", true, "-pidfile FILE        write the process id to FILE" },
+    { "qmp", true, "-qmp DEV             QMP monitor on DEV (unix:P,server,nowait, tcp:H:P,server,nowait, stdio)" },
+    { "qmp-pretty", true, "-qmp-pretty DEV      QMP monitor with indented replies" },
+    { "qtest", true, "-qtest DEV           qtest protocol on DEV (unix:PATH connects, chardev:ID)" },
+    { "qtest-log", true, "-qtest-log FILE      log the qtest protocol to FILE (none: no log)" },
+    { "rtc", true, "-rtc [base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]" },
+    { "run-with", true, "-run-with exit-with-parent=on  exit with the parent process" },
     { "S", false, "-S                   start paused" },
     { "serial", true, "-serial DEV          stdio, null, none, file:F, pty, unix:P, tcp:H:P" },
     { "smp", true, "-smp N               number of vCPUs" },
+    { "snapshot", false, "-snapshot            writes to all disks go to temporary files" },
+    { "uuid", true, "-uuid UUID           machine UUID (fw_cfg, SMBIOS)" },
     { "version", false, "-version             print the version" },
 };
 
@@ -189,10 +212,14 @@ static void parse_machine(MachineState *ms, const char *arg)
         }
     }
     if ((v = opts_get(opts, "accel"))) {
-        if (strcmp(v, "kvm")) {
-            die("-machine accel=%s: only accel=kvm is available", v);
+        if (!strcmp(v, "kvm")) {
+            ms->accel = ACCEL_KVM;
+        } else if (!strcmp(v, "qtest")) {
+            ms->accel = ACCEL_QTEST;
+        } else {
+            die("-machine accel=%s: only accel=kvm or accel=qtest is "
+                "available", v);
         }
-        ms->accel = ACCEL_KVM;
     }
     if ((v = opts_get(opts, "kernel-irqchip"))) {
         bool on;
@@ -229,18 +256,134 @@ static void parse_accel(MachineState *ms, const char *arg)
         die("-accel %s: %s", arg, err->msg);
     }
     const char *v = opts_get(opts, "accel");
+    AccelType accel = ACCEL_KVM;
     if (!strcmp(v, "help")) {
-        printf("Accelerators supported in kestrel:\nkvm\n");
+        printf("Accelerators supported in kestrel:\nkvm\nqtest\n");
         exit(0);
     }
-    if (strcmp(v, "kvm")) {
-        die("-accel %s: accelerator '%s' is not available (only kvm)", arg, v);
+    if (!strcmp(v, "qtest")) {
+        accel = ACCEL_QTEST;
+    } else if (strcmp(v, "kvm")) {
+        die("-accel %s: accelerator '%s' is not available (kvm or qtest)",
+            arg, v);
     }
     if ((v = opts_get(opts, "kernel-irqchip"))) {
         g_autofree char *m = g_strdup_printf("pc,kernel-irqchip=%s", v);
         parse_machine(ms, m);
     }
-    ms->accel = ACCEL_KVM;
+    ms->accel = accel;
+    opts_free(opts);
+}
+
+/* -boot: firmware hints in fw_cfg (QEMU's syntax; "-boot d" is order=d). */
+static void parse_boot(MachineState *ms, PCBoardOptions *board,
+                       const char *arg)
+{
+    Error *err = NULL;
+    GPtrArray *opts = opts_parse(arg, "order", &err);
+    static const char *const keys[] = {
+        "order", "once", "menu", "splash", "splash-time", "reboot-timeout",
+        "strict", NULL,
+    };
+    const char *v;
+    gint64 n;
+
+    if (!opts || !opts_check_keys(opts, "-boot", keys, &err)) {
+        die("-boot %s: %s", arg, err->msg);
+    }
+    if ((v = opts_get(opts, "order")) || (v = opts_get(opts, "once"))) {
+        if (!*v || strspn(v, "abcdnp") != strlen(v)) {
+            die("-boot %s: invalid boot device in '%s'", arg, v);
+        }
+        ms->boot_order = g_strdup(v);
+    }
+    if ((v = opts_get(opts, "menu")) && !opt_parse_bool(v, &board->boot_menu)) {
+        die("-boot %s: menu=%s: expected on or off", arg, v);
+    }
+    if ((v = opts_get(opts, "splash-time"))) {
+        if (!g_ascii_string_to_signed(v, 10, 0, 0xffff, &n, NULL)) {
+            die("-boot %s: splash-time=%s: expected 0 to 65535", arg, v);
+        }
+        board->splash_time = n;
+    }
+    if ((v = opts_get(opts, "reboot-timeout"))) {
+        if (!g_ascii_string_to_signed(v, 10, -1, 0xffff, &n, NULL)) {
+            die("-boot %s: reboot-timeout=%s: expected -1 to 65535", arg, v);
+        }
+        board->reboot_timeout = n;
+    }
+    opts_free(opts);
+}
+
+/* -uuid: 8-4-4-4-12 hex digits, kept in the order written. */
+static void parse_uuid(PCBoardOptions *board, const char *arg)
+{
+    static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    unsigned n = 0;
+
+    if (strlen(arg) != strlen(form)) {
+        die("-uuid %s: expected a UUID like %s", arg, form);
+    }
+    for (unsigned i = 0; form[i]; i++) {
+        if (form[i] == '-' ? arg[i] != '-' : !g_ascii_isxdigit(arg[i])) {
+            die("-uuid %s: expected a UUID like %s", arg, form);
+        }
+        if (form[i] == 'x') {
+            board->uuid[n / 2] |= g_ascii_xdigit_value(arg[i]) <<
+                                  (n % 2 ? 0 : 4);
+            n++;
+        }
+    }
+}
+
+/* -run-with exit-with-parent=on (libqtest): die with the parent. */
+static void parse_run_with(const char *arg)
+{
+    Error *err = NULL;
+    GPtrArray *opts = opts_parse(arg, NULL, &err);
+    static const char *const keys[] = { "exit-with-parent", NULL };
+    const char *v = NULL;
+    bool on = false;
+
+    if (!opts || !opts_check_keys(opts, "-run-with", keys, &err)) {
+        die("-run-with %s: %s", arg, err->msg);
+    }
+    if ((v = opts_get(opts, "exit-with-parent")) && !opt_parse_bool(v, &on)) {
+        die("-run-with exit-with-parent=%s: expected on or off", v);
+    }
+    if (on) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+    }
+    opts_free(opts);
+}
+
+/* -rtc: defaults for the RTC device's properties. */
+static void parse_rtc(const char *arg)
+{
+    Error *err = NULL;
+    GPtrArray *opts = opts_parse(arg, NULL, &err);
+    static const char *const keys[] = { "base", "clock", "driftfix", NULL };
+    const char *v;
+
+    if (!opts || !opts_check_keys(opts, "-rtc", keys, &err)) {
+        die("-rtc %s: %s", arg, err->msg);
+    }
+    if ((v = opts_get(opts, "driftfix")) && strcmp(v, "none") &&
+        strcmp(v, "slew")) {
+        die("-rtc %s: invalid driftfix '%s' (none or slew)", arg, v);
+    }
+    for (const char *const *k = keys; *k; k++) {
+        if (!(v = opts_get(opts, *k))) {
+            continue;
+        }
+        bool drift = !strcmp(*k, "driftfix");
+        g_autofree char *g = g_strdup_printf("mc146818rtc.%s=%s",
+            drift ? "lost_tick_policy" : *k,
+            drift && !strcmp(v, "none") ? "discard" : v);
+        if (!global_prop_add(g, &err)) {
+            die("-rtc %s: %s", arg, err->msg);
+        }
+    }
     opts_free(opts);
 }
 
@@ -318,12 +461,13 @@ int main(int argc, char **argv)
         .kernel_cmdline = "",
     };
     MachineState *ms = &machine;
-    PCBoardOptions board = { 0 };
+    PCBoardOptions board = { .splash_time = -1, .reboot_timeout = -2 };
     GPtrArray *chardev_opts = g_ptr_array_new();
     GPtrArray *device_opts = g_ptr_array_new();
     const char *serial_specs[MAX_SERIAL];
     unsigned nr_serial = 0;
     const char *debugcon_spec = NULL, *log_path = NULL;
+    const char *qtest_spec = NULL, *qtest_log = NULL;
     bool nographic = false, display_none = false;
     Error *err = NULL;
 
@@ -385,6 +529,11 @@ int main(int argc, char **argv)
             g_ptr_array_add(chardev_opts, (gpointer)arg);
         } else if (!strcmp(n, "nographic")) {
             nographic = true;
+            board.nographic = true;
+        } else if (!strcmp(n, "boot")) {
+            parse_boot(ms, &board, arg);
+        } else if (!strcmp(n, "uuid")) {
+            parse_uuid(&board, arg);
         } else if (!strcmp(n, "display")) {
             g_autofree char *type = g_strndup(arg, strcspn(arg, ","));
             if (strcmp(type, "none")) {
@@ -404,6 +553,19 @@ int main(int argc, char **argv)
                 device_help(name);
             }
             g_ptr_array_add(device_opts, (gpointer)arg);
+        } else if (!strcmp(n, "drive")) {
+            if (!drive_add(arg, &err)) {
+                die("-drive %s: %s", arg, err->msg);
+            }
+        } else if (!strcmp(n, "hda") || !strcmp(n, "hdb") ||
+                   !strcmp(n, "hdc") || !strcmp(n, "hdd") ||
+                   !strcmp(n, "cdrom")) {
+            bool cd = n[0] == 'c';
+            if (!drive_add_legacy(arg, cd ? 2 : n[2] - 'a', cd, &err)) {
+                die("-%s %s: %s", n, arg, err->msg);
+            }
+        } else if (!strcmp(n, "snapshot")) {
+            drive_enable_snapshot_all();
         } else if (!strcmp(n, "global")) {
             if (!global_prop_add(arg, &err)) {
                 die_err(err);
@@ -430,6 +592,24 @@ int main(int argc, char **argv)
             pidfile = arg;
         } else if (!strcmp(n, "D")) {
             log_path = arg;
+        } else if (!strcmp(n, "qtest")) {
+            qtest_spec = arg;
+        } else if (!strcmp(n, "qtest-log")) {
+            qtest_log = arg;
+        } else if (!strcmp(n, "rtc")) {
+            parse_rtc(arg);
+        } else if (!strcmp(n, "audio")) {
+            /* What libqtest passes; kestrel has no sound device. */
+            if (strcmp(arg, "none") && strcmp(arg, "driver=none")) {
+                die("-audio %s: only 'none' is available", arg);
+            }
+        } else if (!strcmp(n, "run-with")) {
+            parse_run_with(arg);
+        } else if (!strcmp(n, "qmp") || !strcmp(n, "qmp-pretty") ||
+                   !strcmp(n, "monitor") || !strcmp(n, "mon")) {
+            if (!monitor_parse_option(n, arg, &err)) {
+                die_err(err);
+            }
         }
     }
     if (ms->initrd_filename && !ms->kernel_filename) {
@@ -464,10 +644,22 @@ int main(int argc, char **argv)
                 err->msg);
         }
     }
+    if (!monitor_open_chardevs(&err)) {
+        die_err(err);
+    }
+    /* -nographic, like QEMU: serial and HMP share stdio through a mux,
+     * unless -serial or a monitor option says otherwise. */
+    bool default_monitor = !ms->nodefaults && !monitor_configured();
     if (nographic && !nr_serial && !ms->nodefaults) {
-        serial_specs[nr_serial++] = "mon:stdio";
+        serial_specs[nr_serial++] = default_monitor ? "mon:stdio" : "stdio";
     } else if (!nr_serial && !ms->nodefaults) {
         serial_specs[nr_serial++] = "vc";
+    } else if (nographic && default_monitor) {
+        Chardev *chr = chardev_new_from_spec("stdio", "compat_monitor0", &err);
+        if (!chr) {
+            die("-nographic: monitor on stdio: %s", err->msg);
+        }
+        monitor_add_chardev(chr, MONITOR_HMP);
     }
     for (unsigned i = 0; i < nr_serial; i++) {
         g_autofree char *id = g_strdup_printf("serial%u", i);
@@ -476,6 +668,9 @@ int main(int argc, char **argv)
             die("-serial %s: %s", serial_specs[i], err->msg);
         }
         board.serial_chardev[i] = chr ? chardev_id(chr) : NULL;
+        if (chr && g_str_has_prefix(serial_specs[i], "mon:")) {
+            monitor_add_chardev(chr, MONITOR_HMP);
+        }
     }
     if (debugcon_spec) {
         Chardev *chr = chardev_new_from_spec(debugcon_spec, "debugcon", &err);
@@ -485,10 +680,18 @@ int main(int argc, char **argv)
         board.debugcon_chardev = chr ? chardev_id(chr) : NULL;
     }
 
+    if (qtest_spec && !qtest_server_init(qtest_spec, qtest_log, &err)) {
+        die("-qtest %s: %s", qtest_spec, err->msg);
+    }
+
     bql_lock();
     memory_init();
-    current_accel = &kvm_accel_ops;
+    current_accel = ms->accel == ACCEL_QTEST ? &qtest_accel_ops
+                                             : &kvm_accel_ops;
     if (!current_accel->init(ms, &err)) {
+        die_err(err);
+    }
+    if (!drive_open_all(&err)) {
         die_err(err);
     }
     if (!pc_init(ms, &board, &err)) {
@@ -503,6 +706,9 @@ int main(int argc, char **argv)
     if (!pc_machine_done(ms, &err)) {
         die_err(err);
     }
+    if (!monitor_start_all(&err)) {
+        die_err(err);
+    }
     qemu_system_reset(SHUTDOWN_CAUSE_NONE);
     if (!current_accel->start_vcpus(ms, &err)) {
         die_err(err);
@@ -514,6 +720,7 @@ int main(int argc, char **argv)
     }
     int status = main_loop_run();
     current_accel->shutdown();
+    drive_close_all();      /* qcow2 metadata written back, dirty bits off */
     chardev_cleanup_all();
     bql_unlock();
     fflush(stdout);

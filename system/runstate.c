@@ -266,6 +266,12 @@ static int handle_requests(void)
         ShutdownCause cause = reset_requested;
         reset_requested = SHUTDOWN_CAUSE_NONE;
         qemu_system_reset(cause);
+        /* Like QEMU: a reset VM that is not running waits in prelaunch,
+         * so "cont" starts it even after a shutdown or internal error. */
+        if (current_runstate != RUN_STATE_RUNNING &&
+            current_runstate != RUN_STATE_INMIGRATE) {
+            runstate_set(RUN_STATE_PRELAUNCH);
+        }
     }
     if (shutdown_requested) {
         ShutdownCause cause = shutdown_requested;

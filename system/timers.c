@@ -68,6 +68,12 @@ void virtual_clock_set_manual(bool manual)
     vclock_manual = manual;
 }
 
+void virtual_clock_set_manual_time(int64_t ns)
+{
+    g_assert(vclock_manual);
+    vclock_frozen = ns;
+}
+
 void timer_init_ns(QEMUTimer *t, QEMUClockType type, QEMUTimerCB *cb,
                    void *opaque)
 {

@@ -6,6 +6,9 @@
 #include "accel/kvm.h"
 #include "system/accel.h"
 #include "hw/i386/x86.h"
+#include "hw/intc/apic.h"
+#include "hw/intc/i8259.h"
+#include "hw/intc/ioapic.h"
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -39,6 +42,12 @@ typedef struct CPUState {
     bool blocked;          /* parked until reset (shutdown, internal error) */
     bool reset_pending;
     bool quit;
+    /* Userspace LAPIC (kernel-irqchip=off): asleep in HLT, or an AP
+     * waiting for STARTUP; 'wake' is set by kicks (with park_mutex). */
+    bool halted;
+    bool wait_sipi;
+    bool wake;
+    pid_t tid;             /* for query-cpus-fast and info cpus */
     struct kvm_lapic_state initial_lapic;
 } CPUState;
 
@@ -47,6 +56,23 @@ static unsigned nr_cpus;
 static GCond cpu_cond;            /* with the big lock's mutex */
 static GMutex park_mutex;
 static __thread CPUState *current_cpu;
+
+/*
+ * Off by default: with KESTREL_BENCH_TIMESTAMPS in the environment (read
+ * once, at vCPU creation) the BSP prints the CLOCK_MONOTONIC time of its
+ * first KVM_RUN and of its first exit to stderr, for bench/run.py's
+ * start-up figure.  0 = off, 1 = first entry pending, 2 = first exit
+ * pending.
+ */
+static int bench_timestamps;
+
+static void bench_timestamp(const char *what)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    fprintf(stderr, "kestrel-bench: %s %lld\n", what,
+            (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
 
 /* The kick: make KVM_RUN return now or refuse to enter. */
 static void kick_handler(int sig)
@@ -60,6 +86,7 @@ static void cpu_kick(CPUState *cpu)
 {
     cpu->run->immediate_exit = 1;
     pthread_kill(cpu->thread, SIG_KICK);
+    g_cond_broadcast(&cpu_cond);    /* and out of a userspace HLT */
 }
 
 struct kvm_cpuid2 *kvm_get_supported_cpuid(void)
@@ -117,6 +144,10 @@ static bool setup_cpuid(CPUState *cpu, Error **errp)
                 e->edx |= 1u << 28;          /* HTT: count is valid */
             }
             e->ecx |= 1u << 31;              /* running on a hypervisor */
+            if (!kvm_lapic_in_kernel()) {
+                /* our LAPICs have neither x2APIC nor TSC-deadline */
+                e->ecx &= ~((1u << 21) | (1u << 24));
+            }
             break;
         case 0xb:
         case 0x1f:
@@ -216,7 +247,9 @@ static void cpu_reset(CPUState *cpu)
     }
     ioctl(cpu->fd, KVM_SET_MSRS, &msrs);
 
-    if (kvm_irqchip_in_kernel()) {
+    cpu->halted = false;
+    cpu->wait_sipi = !bsp;      /* used without KVM's LAPICs */
+    if (kvm_lapic_in_kernel()) {
         ioctl(cpu->fd, KVM_SET_LAPIC, &cpu->initial_lapic);
         /* APs wait for INIT/SIPI from the BSP. */
         struct kvm_mp_state mp = {
@@ -304,6 +337,42 @@ static void cpu_dump_state(CPUState *cpu, GString *out)
     g_string_append_c(out, '\n');
 }
 
+unsigned kvm_cpu_count(void)
+{
+    return nr_cpus;
+}
+
+int kvm_cpu_thread_id(unsigned index)
+{
+    return index < nr_cpus ? cpus[index].tid : -1;
+}
+
+bool kvm_cpu_get_regs(unsigned index, struct kvm_regs *regs,
+                      struct kvm_sregs *sregs)
+{
+    return index < nr_cpus &&
+           ioctl(cpus[index].fd, KVM_GET_REGS, regs) == 0 &&
+           ioctl(cpus[index].fd, KVM_GET_SREGS, sregs) == 0;
+}
+
+bool kvm_cpu_translate(unsigned index, uint64_t vaddr, uint64_t *paddr)
+{
+    struct kvm_translation t = { .linear_address = vaddr };
+    if (index >= nr_cpus || ioctl(cpus[index].fd, KVM_TRANSLATE, &t) < 0 ||
+        !t.valid) {
+        return false;
+    }
+    *paddr = t.physical_address;
+    return true;
+}
+
+void kvm_cpu_dump(unsigned index, GString *out)
+{
+    if (index < nr_cpus) {
+        cpu_dump_state(&cpus[index], out);
+    }
+}
+
 void kvm_cpu_dump_all(GString *out)
 {
     for (unsigned i = 0; i < nr_cpus; i++) {
@@ -368,7 +437,11 @@ static bool handle_exit(CPUState *cpu)
     case KVM_EXIT_DEBUG:
         return true;
     case KVM_EXIT_HLT:
-        /* Only without the in-kernel irqchip: nothing to wake us yet. */
+        /* Only without KVM's LAPICs: sleep until ours has something. */
+        cpu->halted = true;
+        return true;
+    case KVM_EXIT_IOAPIC_EOI:
+        ioapic_eoi_broadcast(run->eoi.vector);
         return true;
     case KVM_EXIT_SHUTDOWN:
         /* Triple fault: the machine resets (or exits with -no-reboot). */
@@ -394,6 +467,135 @@ static bool handle_exit(CPUState *cpu)
     }
 }
 
+/* ---- userspace interrupt controllers (kernel-irqchip=off or split) ---- */
+
+static int pic_intr_level;
+
+static void wake_cpu(CPUState *cpu)
+{
+    g_mutex_lock(&park_mutex);
+    cpu->wake = true;
+    if (cpu != current_cpu) {
+        cpu_kick(cpu);
+    }
+    g_mutex_unlock(&park_mutex);
+}
+
+void kvm_cpu_pic_intr_changed(int level)
+{
+    pic_intr_level = level;
+    if (level && nr_cpus && cpus[0].created) {
+        wake_cpu(&cpus[0]);
+    }
+}
+
+static int apic_hook_current_cpu(void)
+{
+    return current_cpu ? current_cpu->index : -1;
+}
+
+static void apic_hook_kick(int index)
+{
+    if (index >= 0 && (unsigned)index < nr_cpus && cpus[index].created) {
+        wake_cpu(&cpus[index]);
+    }
+}
+
+static const APICCPUHooks kvm_apic_hooks = {
+    .current_cpu = apic_hook_current_cpu,
+    .kick = apic_hook_kick,
+};
+
+/* Real mode at vector << 12, as a STARTUP IPI leaves an AP. */
+static void cpu_start_at_sipi(CPUState *cpu, int vector)
+{
+    struct kvm_sregs sregs;
+    struct kvm_regs regs;
+
+    if (ioctl(cpu->fd, KVM_GET_SREGS, &sregs) < 0 ||
+        ioctl(cpu->fd, KVM_GET_REGS, &regs) < 0) {
+        return;
+    }
+    sregs.cs.selector = vector << 8;
+    sregs.cs.base = (uint64_t)vector << 12;
+    regs.rip = 0;
+    ioctl(cpu->fd, KVM_SET_SREGS, &sregs);
+    ioctl(cpu->fd, KVM_SET_REGS, &regs);
+}
+
+static void inject(CPUState *cpu, int vector)
+{
+    struct kvm_interrupt irq = { .irq = vector };
+
+    if (vector >= 0 && ioctl(cpu->fd, KVM_INTERRUPT, &irq) < 0) {
+        error_report("KVM_INTERRUPT %d: %s", vector, strerror(errno));
+    }
+}
+
+/*
+ * Before KVM_RUN, big lock held.  split: the BSP takes the PIC's ExtINT
+ * when KVM says it can.  off: INIT, STARTUP, NMI and interrupts come from
+ * our LAPIC; returns false while the vCPU sleeps (HLT with nothing to take,
+ * or an AP before its STARTUP).
+ */
+static bool user_irq_pre_run(CPUState *cpu)
+{
+    struct kvm_run *run = cpu->run;
+    int i = cpu->index;
+    bool pending;
+
+    if (kvm_irqchip_is_split()) {
+        if (i == 0) {
+            if (pic_intr_level && run->ready_for_interrupt_injection) {
+                inject(cpu, i8259_acknowledge(i8259_find()));
+            }
+            run->request_interrupt_window = pic_intr_level;
+        }
+        return true;
+    }
+    if (apic_cpu_take_init(i)) {
+        cpu_reset(cpu);             /* an AP then waits for STARTUP */
+    }
+    if (cpu->wait_sipi) {
+        int vector = apic_cpu_take_sipi(i);
+        if (vector < 0) {
+            return false;
+        }
+        cpu_start_at_sipi(cpu, vector);
+        cpu->wait_sipi = false;
+    }
+    if (apic_cpu_take_nmi(i)) {
+        ioctl(cpu->fd, KVM_NMI);
+        cpu->halted = false;
+    }
+    pending = apic_cpu_has_interrupt(i);
+    if (cpu->halted) {
+        if (!pending || !run->if_flag) {
+            return false;           /* with IF clear HLT sleeps on */
+        }
+        cpu->halted = false;
+    }
+    if (pending && run->ready_for_interrupt_injection) {
+        inject(cpu, apic_cpu_get_interrupt(i));
+        pending = apic_cpu_has_interrupt(i);
+    }
+    run->request_interrupt_window = pending;
+    return true;
+}
+
+/* Sleep without the big lock until a kick, a pause, a reset or quit. */
+static void wait_for_wake(CPUState *cpu)
+{
+    bql_unlock();
+    g_mutex_lock(&park_mutex);
+    while (!cpu->wake && !cpu->stop && !cpu->quit && !cpu->reset_pending) {
+        g_cond_wait(&cpu_cond, &park_mutex);
+    }
+    cpu->wake = false;
+    g_mutex_unlock(&park_mutex);
+    bql_lock();
+}
+
 static void park(CPUState *cpu)
 {
     cpu->stopped = true;
@@ -408,6 +610,11 @@ static void *vcpu_thread(void *opaque)
 {
     CPUState *cpu = opaque;
     current_cpu = cpu;
+
+    g_mutex_lock(&park_mutex);
+    cpu->tid = gettid();
+    g_cond_broadcast(&cpu_cond);
+    g_mutex_unlock(&park_mutex);
 
     bql_lock();
     for (;;) {
@@ -428,9 +635,22 @@ static void *vcpu_thread(void *opaque)
         if (cpu->stop || cpu->blocked) {
             continue;
         }
+        if (!kvm_irqchip_in_kernel() && !user_irq_pre_run(cpu)) {
+            wait_for_wake(cpu);
+            continue;
+        }
         bql_unlock();
+        if (G_UNLIKELY(bench_timestamps) && cpu->index == 0 &&
+            bench_timestamps == 1) {
+            bench_timestamp("first-kvm-run-ns");
+            bench_timestamps = 2;
+        }
         int r = ioctl(cpu->fd, KVM_RUN, 0);
         int err = errno;
+        if (G_UNLIKELY(bench_timestamps) && cpu->index == 0) {
+            bench_timestamp("first-exit-ns");
+            bench_timestamps = 0;
+        }
         cpu->run->immediate_exit = 0;
         bql_lock();
         if (r < 0) {
@@ -457,6 +677,10 @@ bool kvm_cpus_start(MachineState *ms, Error **errp)
     sigaction(SIG_KICK, &sa, NULL);
 
     nr_cpus = ms->smp_cpus;
+    if (!kvm_lapic_in_kernel()) {
+        apic_set_cpu_hooks(&kvm_apic_hooks);
+    }
+    bench_timestamps = getenv("KESTREL_BENCH_TIMESTAMPS") ? 1 : 0;
     cpus = g_new0(CPUState, nr_cpus);
     for (unsigned i = 0; i < nr_cpus; i++) {
         CPUState *cpu = &cpus[i];
@@ -476,7 +700,7 @@ bool kvm_cpus_start(MachineState *ms, Error **errp)
         if (!setup_cpuid(cpu, errp)) {
             return false;
         }
-        if (kvm_irqchip_in_kernel()) {
+        if (kvm_lapic_in_kernel()) {
             ioctl(cpu->fd, KVM_GET_LAPIC, &cpu->initial_lapic);
         }
         cpu_reset(cpu);
@@ -486,6 +710,11 @@ bool kvm_cpus_start(MachineState *ms, Error **errp)
             return false;
         }
         cpu->created = true;
+        g_mutex_lock(&park_mutex);
+        while (!cpu->tid) {
+            g_cond_wait(&cpu_cond, &park_mutex);
+        }
+        g_mutex_unlock(&park_mutex);
     }
     return true;
 }

@@ -1,6 +1,7 @@
 /* Device classes, instances, properties, -global defaults and machine reset. */
 #include "hw/qdev.h"
 #include "chardev/char.h"
+#include "block/drive.h"
 #include "hw/pci/pci.h"
 #include "util/opts.h"
 
@@ -117,6 +118,19 @@ static bool prop_set(DeviceState *dev, const Property *p, const char *value,
     }
     case PROP_PCI_DEVFN:
         return pci_parse_devfn(value, (int32_t *)field, errp);
+    case PROP_DRIVE: {
+        DriveInfo *d = drive_get_by_id(value);
+        if (!d || !d->blk) {
+            error_setg(errp, "Property '%s.%s' can't find value '%s' (no "
+                       "-drive with that id)", dname, p->name, value);
+            return false;
+        }
+        if (!drive_claim(d, errp)) {
+            return false;
+        }
+        *(BlockBackend **)field = d->blk;
+        return true;
+    }
     }
     return false;
 }
@@ -138,6 +152,11 @@ const char *device_prop_to_string(DeviceState *dev, const Property *p,
         return *(Chardev **)field ? chardev_id(*(Chardev **)field) : "";
     case PROP_PCI_DEVFN:
         return pci_format_devfn(*(int32_t *)field, buf, len);
+    case PROP_DRIVE: {
+        BlockBackend *blk = *(BlockBackend **)field;
+        DriveInfo *d = blk ? drive_get_by_blk(blk) : NULL;
+        return d ? d->id : "";
+    }
     }
     return buf;
 }
@@ -164,6 +183,7 @@ DeviceState *device_new(const char *name)
             break;
         case PROP_CHARDEV: *(Chardev **)field = NULL; break;
         case PROP_PCI_DEVFN: *(int32_t *)field = -1; break;
+        case PROP_DRIVE: *(BlockBackend **)field = NULL; break;
         }
     }
     for (guint i = 0; globals && i < globals->len; i++) {
@@ -325,7 +345,8 @@ bool global_prop_add(const char *optarg, Error **errp)
     DeviceState *probe = g_malloc0(dc->instance_size);
     probe->klass = dc;
     const Property *p = find_prop(dc, g->prop);
-    bool ok = p && (p->type == PROP_CHARDEV || prop_set(probe, p, g->value, errp));
+    bool ok = p && (p->type == PROP_CHARDEV || p->type == PROP_DRIVE ||
+                    prop_set(probe, p, g->value, errp));
     if (!p) {
         error_setg(errp, "-global %s: driver '%s' has no property '%s'",
                    optarg, g->driver, g->prop);

@@ -19,8 +19,11 @@
 #include "hw/pci/pci.h"
 #include "hw/pci-host/i440fx.h"
 #include "hw/isa/piix3.h"
+#include "hw/acpi/piix4-pm.h"
+#include "hw/block/ide.h"
 #include "hw/timer/mc146818rtc.h"
 #include "hw/core/loader.h"
+#include "hw/intc/pc-irqchip.h"
 #include "accel/kvm.h"
 
 #define BIOS_MAX_SIZE     (16 * MiB)
@@ -153,9 +156,18 @@ bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
         return false;
     }
 
-    kvm_irqchip_create_devices();
+    if (kvm_irqchip_in_kernel()) {
+        kvm_irqchip_create_devices();
+    } else {
+        pc_user_irqchip_create(ms);     /* qtest, kernel-irqchip=off|split */
+    }
     PCIBus *bus = i440fx_init(&ram, &pci_memory);
     piix3_init(bus);
+    /* QEMU's pc always has the IDE function; -hda, -cdrom, if=ide. */
+    if (!ide_attach_drive_table(piix3_ide_init(bus), errp)) {
+        return false;
+    }
+    piix4_pm_init(bus);
 
     rtc = device_create_simple("mc146818rtc", NULL);
     device_create_simple("i8042", NULL);
@@ -177,9 +189,19 @@ bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
     fw_cfg_add_i64(fw_cfg, FW_CFG_RAM_SIZE, ms->ram_size);
     fw_cfg_add_i16(fw_cfg, FW_CFG_NB_CPUS, ms->smp_cpus);
     fw_cfg_add_i16(fw_cfg, FW_CFG_MAX_CPUS, ms->smp_cpus);
-    fw_cfg_add_i16(fw_cfg, FW_CFG_NOGRAPHIC, 1);
-    fw_cfg_add_i16(fw_cfg, FW_CFG_BOOT_MENU, 0);
-    fw_cfg_add_i16(fw_cfg, FW_CFG_BOOT_DEVICE, 'c');
+    fw_cfg_add_i16(fw_cfg, FW_CFG_NOGRAPHIC, opts->nographic);
+    fw_cfg_add_bytes(fw_cfg, FW_CFG_UUID, opts->uuid, sizeof(opts->uuid));
+    fw_cfg_add_i16(fw_cfg, FW_CFG_BOOT_MENU, opts->boot_menu);
+    fw_cfg_add_i16(fw_cfg, FW_CFG_BOOT_DEVICE,
+                   ms->boot_order ? ms->boot_order[0] : 'c');
+    if (opts->splash_time >= 0) {
+        uint16_t t = GUINT16_TO_LE(opts->splash_time);
+        fw_cfg_add_file(fw_cfg, "etc/boot-menu-wait", &t, sizeof(t));
+    }
+    if (opts->reboot_timeout != -2) {
+        uint32_t t = GUINT32_TO_LE((uint32_t)opts->reboot_timeout);
+        fw_cfg_add_file(fw_cfg, "etc/boot-fail-wait", &t, sizeof(t));
+    }
     pc_cmos_init(ms);
     return true;
 }
@@ -192,5 +214,6 @@ bool pc_machine_done(MachineState *ms, Error **errp)
     unsigned count;
     const E820Entry *table = e820_get_table(&count);
     fw_cfg_add_file(fw_cfg, "etc/e820", table, count * sizeof(*table));
+    ide_cmos_init(rtc);                 /* -device ide-hd disks exist now */
     return true;
 }

@@ -50,8 +50,9 @@ enum {
 #define D_VRT       0x80
 
 #define RTC_FREQ    32768
-/* UIP rises 8 cycles of the 32.768 kHz base (244 us) before the update. */
-#define UIP_LEAD_NS 244141
+/* UIP rises 8 cycles of the 32.768 kHz base (244.140625 us) before the
+ * update: at the first whole nanosecond of that cycle, as QEMU has it. */
+#define UIP_LEAD_NS 244140
 /* Alarm bytes 0xc0-0xff match any value. */
 #define ALARM_DONT_CARE 0xc0
 #define SECS_PER_DAY 86400
@@ -327,12 +328,16 @@ static int64_t cycles_to_ns(int64_t cycles)
            (cycles % RTC_FREQ * NS + RTC_FREQ - 1) / RTC_FREQ;
 }
 
-/* The first periodic edge after now; edges fall on multiples of the period. */
-static int64_t rtc_next_periodic(int64_t now, int64_t period)
+static int64_t ns_to_cycles(int64_t ns)
 {
-    int64_t cycles = now / NS * RTC_FREQ + now % NS * RTC_FREQ / NS;
+    return ns / NS * RTC_FREQ + ns % NS * RTC_FREQ / NS;
+}
 
-    return cycles_to_ns((cycles / period + 1) * period);
+/* The first periodic edge after now, counting periods from cycle 'from'. */
+static int64_t rtc_next_periodic(int64_t from, int64_t now, int64_t period)
+{
+    return cycles_to_ns(from + ((ns_to_cycles(now) - from) / period + 1) *
+                               period);
 }
 
 static void rtc_set_irq(RTCState *s, bool level)
@@ -366,11 +371,12 @@ static void rtc_update(RTCState *s)
         s->next_periodic_ns = -1;
     } else if (s->next_periodic_ns >= 0 && now >= s->next_periodic_ns) {
         *c |= C_PF;             /* PF is set whether or not PIE is */
-        s->next_periodic_ns = rtc_next_periodic(now, period);
+        s->next_periodic_ns = rtc_next_periodic(
+            ns_to_cycles(s->next_periodic_ns), now, period);
     } else if (s->next_periodic_ns < 0 ||
                s->next_periodic_ns - now > cycles_to_ns(period)) {
         /* No edge pending yet (or a nonsensical one was loaded). */
-        s->next_periodic_ns = rtc_next_periodic(now, period);
+        s->next_periodic_ns = rtc_next_periodic(0, now, period);
     }
 
     if (rtc_clock_running(s)) {
@@ -418,11 +424,23 @@ static void rtc_set_control(RTCState *s, uint8_t a, uint8_t b)
     if ((b & B_SET) && !(s->cmos[REG_B] & B_SET)) {
         b &= ~B_UIE;                    /* SET going high clears UIE */
     }
-    if ((a ^ s->cmos[REG_A]) & 0x7f) {
-        s->next_periodic_ns = -1;       /* new rate: restart the edges */
+    /* A new rate counts from the last periodic edge, as QEMU's RTC does
+     * (its rtc-test times rate switches that way); with no edge to count
+     * from, edges fall on multiples of the period. */
+    int64_t old_period = rtc_period_cycles(s);
+    int64_t last_edge = old_period && s->next_periodic_ns >= 0 ?
+                        ns_to_cycles(s->next_periodic_ns) - old_period : -1;
+    bool new_rate = (a ^ s->cmos[REG_A]) & 0x7f;
+    if (new_rate) {
+        s->next_periodic_ns = -1;
     }
     s->cmos[REG_A] = a & ~A_UIP;
     s->cmos[REG_B] = b;
+    if (new_rate && last_edge >= 0 && rtc_period_cycles(s)) {
+        s->next_periodic_ns = MAX(cycles_to_ns(last_edge +
+                                               rtc_period_cycles(s)),
+                                  qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    }
 
     if (rtc_divider_running(s) && !divider_was_running) {
         /* Out of divider reset the first update comes 500 ms later. */

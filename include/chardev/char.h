@@ -7,6 +7,7 @@
 #define CHARDEV_CHAR_H
 
 #include "util/osdep.h"
+#include <glib-unix.h>
 
 typedef struct Chardev Chardev;
 
@@ -32,12 +33,24 @@ Chardev *chardev_new_from_spec(const char *spec, const char *id, Error **errp);
 Chardev *chardev_find(const char *id);
 const char *chardev_id(Chardev *chr);
 const char *chardev_filename(Chardev *chr);
+/* "socket", "stdio", "file", "pty" or "null" (QOM type chardev-NAME). */
+const char *chardev_backend_name(Chardev *chr);
+bool chardev_is_mux(Chardev *chr);
+/* A front end (device or monitor) is attached. */
+bool chardev_frontend_open(Chardev *chr);
 /* Make every chardev list in the order created ("info chardev"). */
 GPtrArray *chardev_list(void);
 
 /* Write everything (blocking for files and terminals); returns len or -1.
  * Output to an unconnected socket is dropped. */
 int chardev_write(Chardev *chr, const uint8_t *buf, int len);
+/* Sockets and ptys: write what fits now; returns bytes written, 0 if none
+ * fit, -1 if nobody is connected.  Other backends: chardev_write. */
+int chardev_write_nonblock(Chardev *chr, const uint8_t *buf, int len);
+/* fn runs once output fits again; returns the source id (0: not connected). */
+guint chardev_add_out_watch(Chardev *chr, GUnixFDSourceFunc fn, void *opaque);
+/* Sockets: drop the client (CLOSED to the front ends), listen again. */
+void chardev_disconnect(Chardev *chr);
 /* Attach a front end.  A mux chardev accepts several. */
 bool chardev_attach(Chardev *chr, const CharFrontend *fe, Error **errp);
 /* The front end has room again: resume input. */

@@ -22,6 +22,7 @@ typedef enum {
     PROP_STRING,
     PROP_CHARDEV,     /* Chardev *, set by chardev id */
     PROP_PCI_DEVFN,   /* int32: "slot" or "slot.fn"; -1 = auto */
+    PROP_DRIVE,       /* BlockBackend *, set by -drive id (claims it) */
 } PropertyType;
 
 typedef struct Property {
@@ -49,6 +50,8 @@ typedef struct Property {
     .type = PROP_STRING, .offset = offsetof(_st, _f) }
 #define DEFINE_PROP_CHR(_n, _st, _f) { .name = (_n), \
     .type = PROP_CHARDEV, .offset = offsetof(_st, _f) }
+#define DEFINE_PROP_DRIVE(_n, _st, _f) { .name = (_n), \
+    .type = PROP_DRIVE, .offset = offsetof(_st, _f) }
 #define DEFINE_PROP_END_OF_LIST() { .name = NULL }
 
 typedef enum {

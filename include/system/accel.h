@@ -21,6 +21,7 @@ typedef struct AccelOps {
 } AccelOps;
 
 extern const AccelOps kvm_accel_ops;
+extern const AccelOps qtest_accel_ops;   /* accel/qtest: no vCPUs */
 extern const AccelOps *current_accel;
 
 #endif

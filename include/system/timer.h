@@ -46,6 +46,8 @@ void virtual_clock_stop(void);
 void virtual_clock_start(void);
 bool virtual_clock_running(void);
 void virtual_clock_set_manual(bool manual);
+/* Manual mode, before any timer is armed: the clock reads ns (qtest: 0). */
+void virtual_clock_set_manual_time(int64_t ns);
 /* Manual mode: advance to ns, firing the timers that come due in order. */
 void virtual_clock_warp_to(int64_t ns);
 /* Earliest deadline of the virtual clock's timers, or -1. */

@@ -150,5 +150,10 @@ void test_smp(void);
 void test_demo(void);
 void test_reset(const char *method);
 void test_internal_error(void);
+void test_acpi_poweroff(void);
+void test_acpi_wait_powerdown(void);
+void test_count(void);
+void test_ide_pio_dma(void);
+void test_ide_cd_change(void);
 
 #endif

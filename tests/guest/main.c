@@ -103,13 +103,24 @@ static void test_reset_cmd(void)
     test_reset(args);
 }
 
+void test_bench(const char *args);     /* bench.c, for bench/run.py */
+static void test_bench_cmd(void)
+{
+    test_bench(args);
+}
+
 static const struct { const char *name; void (*fn)(void); } tests[] = {
     { "reset", test_reset_cmd }, { "internal-error", test_internal_error },
     { "hello", test_hello },     { "exit", test_exit },
     { "pit-pic", test_pit_pic }, { "pit-ioapic", test_pit_ioapic },
     { "rtc", test_rtc },         { "cmos-mem", test_cmos_mem },
     { "fwcfg", test_fwcfg },     { "smp", test_smp },
-    { "demo", test_demo },
+    { "demo", test_demo },       { "bench", test_bench_cmd },
+    { "acpi-poweroff", test_acpi_poweroff },
+    { "acpi-wait-powerdown", test_acpi_wait_powerdown },
+    { "count", test_count },
+    { "ide-pio-dma", test_ide_pio_dma },
+    { "ide-cd-change", test_ide_cd_change },
 };
 #define NR_TESTS (sizeof(tests) / sizeof(tests[0]))
 

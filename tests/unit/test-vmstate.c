@@ -9,6 +9,7 @@
 #include "hw/qdev.h"
 #include "hw/i386/pc.h"
 #include "chardev/char.h"
+#include "block/drive.h"
 #include <unistd.h>
 
 static GByteArray *save(DeviceState *dev)
@@ -118,12 +119,31 @@ int main(int argc, char **argv)
     }
     board.serial_chardev[0] = "s0";
     board.debugcon_chardev = "dbg";
+    /* ide-hd needs an image: a small temporary one, gone at exit. */
+    g_autofree char *img = NULL;
+    int fd = g_file_open_tmp("kestrel-vmstate-XXXXXX", &img, NULL);
+    g_assert_true(fd >= 0 && ftruncate(fd, 1 * MiB) == 0);
+    close(fd);
+    g_autofree char *drive = g_strdup_printf("if=none,id=hd0,format=raw,"
+                                             "file=%s", img);
+    if (!drive_add(drive, &err) || !drive_open_all(&err)) {
+        g_error("drive: %s", err->msg);
+    }
+    unlink(img);
     if (!current_accel->init(&ms, &err) || !pc_init(&ms, &board, &err) ||
+        !device_create_from_opts("ide-hd,drive=hd0", &err) ||
+        !device_create_from_opts("ide-cd", &err) ||
         !device_create_from_opts("isa-debug-exit,iobase=0xf4,iosize=4", &err) ||
         !device_create_from_opts("pc-testdev", &err) ||
         !pc_machine_done(&ms, &err)) {
         g_error("cannot build the board: %s", err->msg);
     }
+    /* The userspace PIC, IOAPIC, LAPIC and PIT (qtest, kernel-irqchip=off)
+     * stand in for the kernel's on other boards: one of each, unwired. */
+    device_create_simple("i8259", NULL);
+    device_create_simple("ioapic", NULL);
+    device_create_simple("apic", NULL);
+    device_create_simple("isa-pit", NULL);
     GPtrArray *devs = device_list();
     unsigned with_state = 0;
     for (guint i = 0; i < devs->len; i++) {

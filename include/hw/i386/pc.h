@@ -8,6 +8,12 @@ typedef struct PCBoardOptions {
     /* chardev per COM port given with -serial (NULL: none) */
     const char *serial_chardev[4];
     const char *debugcon_chardev;
+    /* fw_cfg items from -nographic, -uuid and -boot */
+    bool nographic;
+    uint8_t uuid[16];
+    bool boot_menu;
+    int splash_time;            /* ms, -1: not given */
+    int64_t reboot_timeout;     /* ms, -1: never, -2: not given */
 } PCBoardOptions;
 
 /* Build the machine: RAM, firmware, chipset, ISA devices, fw_cfg, boot. */

@@ -1,0 +1,308 @@
+/*
+ * -drive options (QEMU's names), the legacy -hdX/-cdrom shorthands, and the
+ * table boards and -device look drives up in.
+ */
+#include "block/drive.h"
+#include "block/block_int.h"
+#include "util/opts.h"
+
+static GPtrArray *drives;
+static bool snapshot_all;
+
+static const char *const drive_keys[] = {
+    "file", "format", "if", "index", "bus", "unit", "media", "readonly",
+    "read-only", "cache", "snapshot", "id", "aio", "discard", "serial",
+    "werror", "rerror", "l2-cache-size", NULL,
+};
+
+static bool bad(Error **errp, const char *fmt, ...) PRINTF_FMT(2, 3);
+static bool bad(Error **errp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    error_setg(errp, "%s", msg);
+    return false;
+}
+
+static bool parse_int(const char *v, int max, int *out)
+{
+    uint64_t n;
+    if (!parse_uint64(v, &n) || n > (uint64_t)max) {
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
+{
+    const char *v;
+    bool b;
+    int index = -1;
+
+    if (!opts_check_keys(o, "-drive", drive_keys, errp)) {
+        return false;
+    }
+    d->type = IF_IDE;
+    if ((v = opts_get(o, "if"))) {
+        if (!strcmp(v, "none")) {
+            d->type = IF_NONE;
+        } else if (strcmp(v, "ide")) {
+            return bad(errp, "unsupported bus type '%s' (use if=ide or "
+                       "if=none)", v);
+        }
+    }
+    d->opts.filename = g_strdup(opts_get(o, "file"));
+    if (d->opts.filename && !*d->opts.filename) {
+        g_free((char *)d->opts.filename);
+        d->opts.filename = NULL;
+    }
+    if ((v = opts_get(o, "format"))) {
+        if (!bdrv_find_format(v)) {
+            return bad(errp, "'%s' invalid format (use qcow2 or raw)", v);
+        }
+        d->opts.format = g_strdup(v);
+    }
+    if ((v = opts_get(o, "media"))) {
+        if (!strcmp(v, "cdrom")) {
+            d->media = MEDIA_CDROM;
+        } else if (strcmp(v, "disk")) {
+            return bad(errp, "'%s' invalid media (use disk or cdrom)", v);
+        }
+    }
+    if ((v = opts_get(o, "readonly")) || (v = opts_get(o, "read-only"))) {
+        if (!opt_parse_bool(v, &b)) {
+            return bad(errp, "readonly=%s: expected on or off", v);
+        }
+        d->opts.read_only = b;
+    }
+    if (d->media == MEDIA_CDROM) {
+        d->opts.read_only = true;
+    }
+    if ((v = opts_get(o, "cache")) &&
+        !block_parse_cache_mode(v, &d->opts.cache)) {
+        return bad(errp, "invalid cache option '%s' (writeback, none, "
+                   "writethrough, directsync or unsafe)", v);
+    }
+    if ((v = opts_get(o, "snapshot"))) {
+        if (!opt_parse_bool(v, &b)) {
+            return bad(errp, "snapshot=%s: expected on or off", v);
+        }
+        d->opts.snapshot = b;
+    }
+    if ((v = opts_get(o, "aio")) && strcmp(v, "threads") &&
+        strcmp(v, "native") && strcmp(v, "io_uring")) {
+        return bad(errp, "invalid aio option '%s'", v);
+    }
+    if ((v = opts_get(o, "l2-cache-size")) &&
+        !parse_size(v, 'B', &d->opts.l2_cache_size)) {
+        return bad(errp, "invalid l2-cache-size '%s'", v);
+    }
+    if ((v = opts_get(o, "index")) && !parse_int(v, 3, &index)) {
+        return bad(errp, "index=%s: an IDE index is 0 to 3", v);
+    }
+    d->bus = d->unit = -1;
+    if ((v = opts_get(o, "bus")) && !parse_int(v, MAX_IDE_BUS - 1, &d->bus)) {
+        return bad(errp, "bus=%s: IDE buses are 0 and 1", v);
+    }
+    if ((v = opts_get(o, "unit")) &&
+        !parse_int(v, MAX_IDE_UNITS - 1, &d->unit)) {
+        return bad(errp, "unit=%s: IDE units are 0 and 1", v);
+    }
+    if (index >= 0) {
+        if (d->bus >= 0 || d->unit >= 0) {
+            return bad(errp, "index cannot be used with bus and unit");
+        }
+        d->bus = index / MAX_IDE_UNITS;
+        d->unit = index % MAX_IDE_UNITS;
+    }
+    if (!d->opts.filename && d->media != MEDIA_CDROM) {
+        return bad(errp, "a disk drive needs file= (only media=cdrom may "
+                   "be empty)");
+    }
+    if ((v = opts_get(o, "id"))) {
+        if (!g_regex_match_simple("^[A-Za-z][A-Za-z0-9_.-]*$", v, 0, 0)) {
+            return bad(errp, "invalid id '%s' (a letter, then letters, "
+                       "digits, '-', '.', '_')", v);
+        }
+        if (drive_get_by_id(v)) {
+            return bad(errp, "duplicate drive id '%s'", v);
+        }
+        d->id = g_strdup(v);
+    }
+    return true;
+}
+
+/* The next free IDE slot, in index order, like QEMU. */
+static bool place(DriveInfo *d, Error **errp)
+{
+    if (d->type == IF_NONE) {
+        return true;
+    }
+    if (d->bus < 0 || d->unit < 0) {
+        int bus = MAX(d->bus, 0), unit = MAX(d->unit, 0);
+        while (drive_get(IF_IDE, bus, unit)) {
+            if (d->unit >= 0 || ++unit == MAX_IDE_UNITS) {
+                unit = MAX(d->unit, 0);
+                if (d->bus >= 0 || ++bus == MAX_IDE_BUS) {
+                    return bad(errp, "no free IDE slot (two buses, two "
+                               "units each)");
+                }
+            }
+        }
+        d->bus = bus;
+        d->unit = unit;
+    }
+    if (drive_get(IF_IDE, d->bus, d->unit)) {
+        return bad(errp, "drive with bus=%d, unit=%d (index=%d) exists",
+                   d->bus, d->unit, d->bus * MAX_IDE_UNITS + d->unit);
+    }
+    return true;
+}
+
+static void drive_free(DriveInfo *d)
+{
+    g_free(d->id);
+    g_free((char *)d->opts.filename);
+    g_free((char *)d->opts.format);
+    g_free(d->optstr);
+    g_free(d);
+}
+
+DriveInfo *drive_add(const char *optstr, Error **errp)
+{
+    GPtrArray *o = opts_parse(optstr, "file", errp);
+    if (!o) {
+        return NULL;
+    }
+    DriveInfo *d = g_new0(DriveInfo, 1);
+    d->optstr = g_strdup(optstr);
+    bool ok = parse_drive(d, o, errp) && place(d, errp);
+    opts_free(o);
+    if (!ok) {
+        drive_free(d);
+        return NULL;
+    }
+    if (!d->id) {
+        d->id = d->type == IF_IDE
+            ? g_strdup_printf("ide%d-%s%d", d->bus,
+                              d->media == MEDIA_CDROM ? "cd" : "hd", d->unit)
+            : g_strdup_printf("none%u", drives ? drives->len : 0);
+    }
+    d->opts.probe_warn = true;
+    if (!drives) {
+        drives = g_ptr_array_new();
+    }
+    g_ptr_array_add(drives, d);
+    return d;
+}
+
+DriveInfo *drive_add_legacy(const char *file, int index, bool cdrom,
+                            Error **errp)
+{
+    g_autoptr(GString) s = g_string_new("file=");
+    for (const char *p = file; *p; p++) {
+        g_string_append_c(s, *p);
+        if (*p == ',') {
+            g_string_append_c(s, ',');      /* ",," keeps a comma */
+        }
+    }
+    g_string_append_printf(s, ",index=%d%s", index, cdrom ? ",media=cdrom" : "");
+    return drive_add(s->str, errp);
+}
+
+void drive_enable_snapshot_all(void)
+{
+    snapshot_all = true;
+}
+
+bool drive_open_all(Error **errp)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        Error *local = NULL;
+        if (snapshot_all && !d->opts.read_only) {
+            d->opts.snapshot = true;
+        }
+        if (!d->opts.filename) {
+            d->blk = blk_new_empty();
+            continue;
+        }
+        d->blk = blk_open(&d->opts, &local);
+        if (!d->blk) {
+            error_setg(errp, "-drive %s: %s", d->optstr, local->msg);
+            error_free(local);
+            return false;
+        }
+    }
+    block_attach_main_loop();
+    return true;
+}
+
+void drive_close_all(void)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (d->blk) {
+            blk_unref(d->blk);
+            d->blk = NULL;
+        }
+    }
+}
+
+DriveInfo *drive_get(BlockInterfaceType type, int bus, int unit)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (d->type == type && d->bus == bus && d->unit == unit) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+DriveInfo *drive_get_by_id(const char *id)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (d->id && !strcmp(d->id, id)) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+DriveInfo *drive_get_by_blk(BlockBackend *blk)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (d->blk == blk) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+bool drive_claim(DriveInfo *d, Error **errp)
+{
+    if (d->claimed) {
+        error_setg(errp, "Drive '%s' is already in use by another device",
+                   d->id);
+        return false;
+    }
+    d->claimed = true;
+    return true;
+}
+
+void drive_check_unclaimed(void)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (!d->claimed) {
+            warn_report("-drive %s: drive '%s' is not used by any device",
+                        d->optstr, d->id);
+        }
+    }
+}
