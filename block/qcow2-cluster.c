@@ -1,12 +1,13 @@
 /*
- * qcow2 guest I/O: L1/L2 lookups, reads (data, zeros, backing, compressed),
- * writes with cluster allocation and copy-on-write, zeroing and discard,
- * compressed writes, and the io_uring fast path for mapped clusters.
+ * qcow2 guest I/O in worker threads: L1/L2 lookups, reads (data, zeros,
+ * backing, compressed), writes with cluster allocation and copy-on-write,
+ * zeroing and discard, compressed writes, block status, preallocation.
  *
  * An allocating write takes new clusters under the lock, records the guest
  * clusters as "in flight" (overlapping requests wait for it), drops the lock
  * for the data and copy-on-write transfers, then points the L2 entries at
- * the new clusters.  The old clusters are freed later (qcow2.h).
+ * the new clusters.  The old clusters are freed later (qcow2.h).  The
+ * io_uring fast path is in qcow2-fast.c.
  */
 #include "qcow2.h"
 
@@ -196,7 +197,8 @@ int qcow2_preadv(BlockDriverState *bs, int64_t off, int64_t bytes,
 
 /* ---- writes ---- */
 
-static bool alloc_overlaps(BDRVQcow2State *s, uint64_t first, uint64_t last)
+/* Does [first, last] meet guest clusters being allocated right now? */
+bool qcow2_alloc_overlaps(BDRVQcow2State *s, uint64_t first, uint64_t last)
 {
     for (guint i = 0; i < s->allocs->len; i++) {
         InflightAlloc *a = g_ptr_array_index(s->allocs, i);
@@ -324,7 +326,7 @@ static int write_run(BlockDriverState *bs, int64_t goff, int64_t max,
     int ret;
 
     g_mutex_lock(&s->lock);
-    while (alloc_overlaps(s, first, (goff + lim - 1) >> s->cluster_bits)) {
+    while (qcow2_alloc_overlaps(s, first, (goff + lim - 1) >> s->cluster_bits)) {
         g_cond_wait(&s->alloc_cond, &s->lock);
     }
     if (s->corrupt) {
@@ -477,7 +479,7 @@ static int set_clusters(BlockDriverState *bs, uint64_t first, uint64_t count,
         uint32_t l2_idx = first & (s->l2_size - 1);
         uint64_t n = MIN(count, (uint64_t)s->l2_size - l2_idx);
         uint64_t *l2;
-        if (alloc_overlaps(s, first, first + n - 1)) {
+        if (qcow2_alloc_overlaps(s, first, first + n - 1)) {
             g_cond_wait(&s->alloc_cond, &s->lock);
             continue;
         }
@@ -601,7 +603,7 @@ int qcow2_pwrite_compressed(BlockDriverState *bs, int64_t off, int64_t bytes,
     uint32_t l1_idx = cl >> s->l2_bits, l2_idx = cl & (s->l2_size - 1);
     uint64_t *l2;
     g_mutex_lock(&s->lock);
-    while (alloc_overlaps(s, cl, cl)) {
+    while (qcow2_alloc_overlaps(s, cl, cl)) {
         g_cond_wait(&s->alloc_cond, &s->lock);
     }
     ret = s->corrupt ? -EIO : qcow2_get_l2_for_write(s, l1_idx, &l2);
@@ -692,145 +694,4 @@ int qcow2_preallocate(BDRVQcow2State *s, uint64_t from, uint64_t to, int mode)
     }
     g_mutex_unlock(&s->lock);
     return ret;
-}
-
-/* ---- the fast path ---- */
-
-#define MAX_PIECES 16
-
-typedef struct FastPiece {
-    AioSub sub;
-    BlkReq *req;
-    BDRVQcow2State *s;
-    struct iovec iov[];
-} FastPiece;
-
-static void fast_finish(BDRVQcow2State *s, BlkReq *req)
-{
-    g_atomic_int_add(&s->inflight, -1);
-    blkreq_done(req, req->ret);
-}
-
-static void piece_done(AioSub *sub, int ret)
-{
-    FastPiece *fp = container_of(sub, FastPiece, sub);
-    BlkReq *req = fp->req;
-    BDRVQcow2State *s = fp->s;
-    if (ret && !req->ret) {
-        req->ret = ret;
-    }
-    g_free(fp);
-    if (--req->pending == 0) {
-        fast_finish(s, req);
-    }
-}
-
-static void zeros_done(AioSub *sub, int ret)
-{
-    BlkReq *req = container_of(sub, BlkReq, sub);
-    fast_finish(req->bs->opaque, req);
-}
-
-/*
- * Requests whose clusters are all mapped in cached L2 tables (and, for
- * writes, owned by the active image alone) go straight to io_uring.
- * Anything else (a miss, an allocation, a backing file, compressed data)
- * returns false and runs in a worker.
- */
-bool qcow2_aio_submit(BlockDriverState *bs, BlkReq *req)
-{
-    BDRVQcow2State *s = bs->opaque;
-    bool write = req->op == BLK_OP_WRITE;
-    struct { bool file; uint64_t host; int64_t len; } p[MAX_PIECES];
-    int np = 0;
-    const char *why;
-
-    if ((req->op != BLK_OP_READ && !write) || !g_mutex_trylock(&s->lock)) {
-        return false;
-    }
-    uint64_t cs = s->cluster_size;
-    int64_t pos = req->offset, end = req->offset + req->bytes;
-    if (s->corrupt) {
-        goto slow;
-    }
-    while (pos < end) {
-        uint64_t l1_idx = pos >> (s->cluster_bits + s->l2_bits);
-        int64_t chunk_end = MIN(end, (int64_t)((l1_idx + 1) <<
-                                               (s->cluster_bits + s->l2_bits)));
-        if (l1_idx >= s->l1_size) {
-            goto slow;
-        }
-        uint64_t e1 = s->l1[l1_idx], *l2 = NULL;
-        if (!(e1 & L1E_OFFSET_MASK)) {
-            if (write || bs->backing) {
-                goto slow;
-            }
-        } else if ((write && !(e1 & QCOW_OFLAG_COPIED)) ||
-                   !(l2 = qcache_peek(s->l2_cache, e1 & L1E_OFFSET_MASK))) {
-            goto slow;
-        }
-        while (pos < chunk_end) {
-            int64_t len = MIN(chunk_end, (int64_t)ALIGN_DOWN(pos + cs, cs)) - pos;
-            uint64_t e = l2 ? be64(l2[(pos >> s->cluster_bits) &
-                                      (s->l2_size - 1)]) : 0;
-            int t = qcow2_entry_type(s, e);
-            bool file;
-            uint64_t host = 0;
-            if (t == CLUSTER_NORMAL && qcow2_entry_ok(s, e, &why) &&
-                (!write || (e & QCOW_OFLAG_COPIED))) {
-                file = true;
-                host = (e & L2E_OFFSET_MASK) + (pos & (cs - 1));
-            } else if (!write && (t == CLUSTER_ZERO ||
-                                  (t == CLUSTER_UNALLOC && !bs->backing))) {
-                file = false;
-            } else {
-                goto slow;
-            }
-            if (np && p[np - 1].file == file &&
-                (!file || p[np - 1].host + p[np - 1].len == host)) {
-                p[np - 1].len += len;
-            } else if (np == MAX_PIECES) {
-                goto slow;
-            } else {
-                p[np].file = file;
-                p[np].host = host;
-                p[np++].len = len;
-            }
-            pos += len;
-        }
-    }
-    g_atomic_int_inc(&s->inflight);
-    g_mutex_unlock(&s->lock);
-
-    size_t iov_off = 0;
-    req->pending = 1;
-    req->ret = 0;
-    for (int i = 0; i < np; i++) {
-        if (!p[i].file) {
-            iov_memset(req->iov, req->niov, iov_off, 0, p[i].len);
-        } else {
-            FastPiece *fp = g_malloc(sizeof(*fp) +
-                                     (req->niov + 1) * sizeof(struct iovec));
-            fp->req = req;
-            fp->s = s;
-            fp->sub = (AioSub){
-                .cb = piece_done, .file = &s->file,
-                .op = write ? AIO_WRITE : AIO_READ, .off = p[i].host,
-                .iov = fp->iov,
-                .niov = iov_slice(fp->iov, req->iov, req->niov, iov_off,
-                                  p[i].len),
-            };
-            req->pending++;
-            aio_file_submit(&fp->sub);
-        }
-        iov_off += p[i].len;
-    }
-    if (--req->pending == 0) {
-        req->sub.cb = zeros_done;
-        aio_complete_later(&req->sub, 0);
-    }
-    return true;
-slow:
-    g_mutex_unlock(&s->lock);
-    return false;
 }

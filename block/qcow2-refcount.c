@@ -338,6 +338,52 @@ int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n)
     }
 }
 
+/*
+ * The fast path's allocator (main thread, lock held): only when every
+ * refcount block involved is cached and nothing needs writing first;
+ * -EAGAIN sends the request to a worker instead.
+ */
+int64_t qcow2_alloc_clusters_nowait(BDRVQcow2State *s, uint64_t n)
+{
+    uint64_t mask = (1ULL << s->rb_bits) - 1;
+    uint64_t i = s->free_cluster_index, start = i, run = 0;
+    uint64_t first_free = UINT64_MAX, blk_rt = UINT64_MAX;
+    void *blk = NULL;
+
+    if (s->lazy && !s->dirty_on_disk) {
+        return -EAGAIN;
+    }
+    for (int scanned = 0; run < n; i++, scanned++) {
+        uint64_t rt = i >> s->rb_bits;
+        if (scanned > 1024 || rt >= s->reft_size || !s->reft[rt]) {
+            return -EAGAIN;
+        }
+        if (rt != blk_rt && !(blk = qcache_peek(s->rb_cache, s->reft[rt]))) {
+            return -EAGAIN;
+        }
+        blk_rt = rt;
+        if (rb_get(blk, i & mask, s->refcount_order) == 0) {
+            start = run ? start : i;
+            first_free = MIN(first_free, i);
+            run++;
+        } else {
+            run = 0;
+        }
+    }
+    if (((start + n) << s->cluster_bits) > MAX_HOST_CLUSTER_OFFSET) {
+        return -EAGAIN;
+    }
+    for (uint64_t c = start; c < start + n; c++) {
+        blk = qcache_peek(s->rb_cache, s->reft[c >> s->rb_bits]);
+        rb_set(blk, c & mask, s->refcount_order, 1);
+        qcache_dirty(s->rb_cache, blk);
+    }
+    s->free_cluster_index = first_free == start ? start + n : first_free;
+    s->last_alloc_fresh = start >= s->alloc_high;
+    s->alloc_high = MAX(s->alloc_high, start + n);
+    return (int64_t)(start << s->cluster_bits);
+}
+
 /* Space for compressed data, packed: clusters may hold several. */
 int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size)
 {

@@ -136,6 +136,7 @@ struct BDRVQcow2State {
     bool corrupt;
     bool check_mode;
     bool check_quiet;           /* repair at open: no report */
+    uint8_t *zeros;             /* one cluster of zeros (fast path COW) */
 };
 
 /* qcow2-cache.c */
@@ -158,6 +159,7 @@ int qcow2_get_refcount(BDRVQcow2State *s, uint64_t cluster, uint64_t *rc);
 int qcow2_update_refcount(BDRVQcow2State *s, uint64_t cluster, int64_t delta);
 int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n);
 int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size);
+int64_t qcow2_alloc_clusters_nowait(BDRVQcow2State *s, uint64_t n);
 void qcow2_free_later(BDRVQcow2State *s, uint64_t offset, uint64_t bytes);
 int qcow2_free_now(BDRVQcow2State *s, uint64_t offset, uint64_t bytes);
 int qcow2_apply_pending(BDRVQcow2State *s);
@@ -188,6 +190,9 @@ int qcow2_pwrite_compressed(BlockDriverState *bs, int64_t off, int64_t bytes,
                             const void *buf);
 int qcow2_block_status(BlockDriverState *bs, int64_t off, int64_t bytes,
                        int64_t *pnum, int64_t *map);
+bool qcow2_alloc_overlaps(BDRVQcow2State *s, uint64_t first, uint64_t last);
+
+/* qcow2-fast.c */
 bool qcow2_aio_submit(BlockDriverState *bs, BlkReq *req);
 int qcow2_preallocate(BDRVQcow2State *s, uint64_t from, uint64_t to, int mode);
 
@@ -197,10 +202,19 @@ ssize_t qcow2_compress(BDRVQcow2State *s, void *dst, size_t cap,
 int qcow2_decompress(BDRVQcow2State *s, void *dst, size_t len,
                      const void *src, size_t slen);
 
+/* qcow2-header.c */
+bool qcow2_parse_header(BDRVQcow2State *s, BlockDriverState *bs,
+                        const uint8_t *h, int64_t flen, Error **errp);
+bool qcow2_parse_extensions(BDRVQcow2State *s, BlockDriverState *bs,
+                            const uint8_t *h, size_t hsize, Error **errp);
+int qcow2_build_header(BDRVQcow2State *s, uint8_t *buf, uint64_t size,
+                       const char *backing, const char *backing_fmt,
+                       bool table);
+int qcow2_write_header(BDRVQcow2State *s);
+
 /* qcow2.c */
 int qcow2_mark_corrupt(BDRVQcow2State *s, const char *fmt, ...) PRINTF_FMT(2, 3);
 int qcow2_mark_dirty(BDRVQcow2State *s);
-int qcow2_write_header(BDRVQcow2State *s);
 int qcow2_write_l1_entry(BDRVQcow2State *s, uint32_t idx);
 int qcow2_sync_metadata(BDRVQcow2State *s, bool all);
 void qcow2_meta_add(BDRVQcow2State *s, uint64_t offset, uint64_t bytes);

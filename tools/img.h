@@ -15,6 +15,11 @@ bool img_parse_size(const char *s, uint64_t *out);
 bool img_parse_create_opts(const char *s, BlockCreateOpts *o, Error **errp);
 void img_progress(bool on, double pct);
 
+void img_snapshot_table(BdrvSnapshot *sn, int n);
+
+int img_info(int argc, char **argv);
+int img_check(int argc, char **argv);
+int img_map(int argc, char **argv);
 int img_convert(int argc, char **argv);
 int img_compare(int argc, char **argv);
 int img_bench(int argc, char **argv);

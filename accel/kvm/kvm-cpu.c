@@ -47,6 +47,7 @@ typedef struct CPUState {
     bool halted;
     bool wait_sipi;
     bool wake;
+    bool io_pending;       /* the last exit was I/O or MMIO, not completed */
     pid_t tid;             /* for query-cpus-fast and info cpus */
     struct kvm_lapic_state initial_lapic;
 } CPUState;
@@ -467,6 +468,27 @@ static bool handle_exit(CPUState *cpu)
     }
 }
 
+/*
+ * KVM finishes an I/O or MMIO exit (an IN's value into AL, RIP past the
+ * instruction) in the next KVM_RUN.  Do that now, running no guest code,
+ * before the vCPU parks or its registers are reset: otherwise the late
+ * completion lands on the new state.  A string instruction may exit again.
+ */
+static void complete_io(CPUState *cpu)
+{
+    for (int i = 0; cpu->io_pending && i < 4096; i++) {
+        cpu->run->immediate_exit = 1;
+        int r = ioctl(cpu->fd, KVM_RUN, 0);
+        cpu->run->immediate_exit = 0;
+        cpu->io_pending = false;
+        if (r == 0 && (cpu->run->exit_reason == KVM_EXIT_IO ||
+                       cpu->run->exit_reason == KVM_EXIT_MMIO)) {
+            handle_exit(cpu);
+            cpu->io_pending = true;
+        }
+    }
+}
+
 /* ---- userspace interrupt controllers (kernel-irqchip=off or split) ---- */
 
 static int pic_intr_level;
@@ -554,6 +576,7 @@ static bool user_irq_pre_run(CPUState *cpu)
         return true;
     }
     if (apic_cpu_take_init(i)) {
+        complete_io(cpu);
         cpu_reset(cpu);             /* an AP then waits for STARTUP */
     }
     if (cpu->wait_sipi) {
@@ -619,6 +642,7 @@ static void *vcpu_thread(void *opaque)
     bql_lock();
     for (;;) {
         if (cpu->stop || cpu->blocked) {
+            complete_io(cpu);
             bql_unlock();
             g_mutex_lock(&park_mutex);
             park(cpu);
@@ -630,6 +654,7 @@ static void *vcpu_thread(void *opaque)
         }
         if (cpu->reset_pending) {
             cpu->reset_pending = false;
+            complete_io(cpu);
             cpu_reset(cpu);
         }
         if (cpu->stop || cpu->blocked) {
@@ -653,6 +678,7 @@ static void *vcpu_thread(void *opaque)
         }
         cpu->run->immediate_exit = 0;
         bql_lock();
+        cpu->io_pending = false;        /* this KVM_RUN completed it */
         if (r < 0) {
             if (err == EINTR || err == EAGAIN) {
                 continue;
@@ -665,6 +691,8 @@ static void *vcpu_thread(void *opaque)
         if (!handle_exit(cpu)) {
             cpu->blocked = true;
         }
+        cpu->io_pending = cpu->run->exit_reason == KVM_EXIT_IO ||
+                          cpu->run->exit_reason == KVM_EXIT_MMIO;
     }
     bql_unlock();
     return NULL;
