@@ -92,13 +92,13 @@ static void __attribute__((noreturn)) enter_s5(const char *test)
 
 /*
  * PM timer ticks in 50 ms of PIT time.  Being descheduled only makes the
- * interval longer, so the smallest of three tries is the honest one.
+ * interval longer, so the smallest of five tries is the honest one.
  */
 static uint32_t pm_timer_ticks(const char *test)
 {
     uint32_t best = 0xffffffffu;
 
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 5; i++) {
         uint32_t t0 = inl(PM_TMR);
         if (pit_delay_us(50000))
             fail(test, "PIT channel 2 does not count");
@@ -120,7 +120,9 @@ void test_acpi_poweroff(void)
     uint32_t ticks = pm_timer_ticks(test);
     uint32_t want = PM_TMR_HZ / 20;             /* 50 ms: 178977 */
     kprintf("acpi: pm timer %u ticks in 50 ms\n", ticks);
-    if (ticks < want - want / 50 || ticks > want + want / 20)
+    /* A slow timer is caught to 2%; on the fast side a busy host can
+     * deschedule the guest in all five tries, so allow a quarter. */
+    if (ticks < want - want / 50 || ticks > want + want / 4)
         fail(test, "PM timer runs at %u Hz", ticks * 20);
     kprintf("acpi: pm timer ok\n");
     enter_s5(test);
