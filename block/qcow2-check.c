@@ -238,16 +238,7 @@ static int rebuild(Check *c, const uint32_t *refs, uint64_t end)
         }
     }
     if (!ret) {
-        ret = bfile_pwrite(&s->file, toff, table, t * s->cluster_size);
-    }
-    if (!ret) {
-        ret = bfile_flush(&s->file);
-    }
-    if (!ret) {
-        uint8_t hdr[12];
-        stq_be(hdr, toff);
-        stl_be(hdr + 8, t);
-        ret = bfile_pwrite(&s->file, 48, hdr, 12);
+        ret = qcow2_commit_reftable(s, table, t * s->cluster_size, toff, t);
     }
     if (!ret) {
         ret = bfile_flush(&s->file);

@@ -67,6 +67,26 @@ static int write_reft_entry(BDRVQcow2State *s, uint64_t rt)
  * A bigger refcount table, placed (with the new refcount blocks that
  * describe it) at the first cluster the old table could not describe.
  */
+/*
+ * Write a new refcount table at toff and point the header at it; the
+ * flush between keeps the header from naming a table not yet on disk.
+ */
+int qcow2_commit_reftable(BDRVQcow2State *s, const uint64_t *table,
+                          uint64_t bytes, uint64_t toff, uint32_t clusters)
+{
+    int ret = bfile_pwrite(&s->file, toff, table, bytes);
+    if (!ret) {
+        ret = bfile_flush(&s->file);
+    }
+    if (!ret) {
+        uint8_t hdr[12];
+        stq_be(hdr, toff);              /* refcount_table_offset */
+        stl_be(hdr + 8, clusters);      /* refcount_table_clusters */
+        ret = bfile_pwrite(&s->file, 48, hdr, 12);
+    }
+    return ret;
+}
+
 static int grow_reftable(BDRVQcow2State *s, uint64_t min_entries)
 {
     uint64_t per_cluster = s->cluster_size / 8;
@@ -114,16 +134,7 @@ static int grow_reftable(BDRVQcow2State *s, uint64_t min_entries)
         for (uint64_t b = 0; b < nb; b++) {
             table[first_rt + b] = be64(boff + (b << s->cluster_bits));
         }
-        ret = bfile_pwrite(&s->file, toff, table, entries * 8);
-    }
-    if (!ret) {
-        ret = bfile_flush(&s->file);
-    }
-    if (!ret) {
-        uint8_t hdr[12];
-        stq_be(hdr, toff);
-        stl_be(hdr + 8, tclusters);
-        ret = bfile_pwrite(&s->file, 48, hdr, 12);
+        ret = qcow2_commit_reftable(s, table, entries * 8, toff, tclusters);
     }
     if (!ret) {
         uint64_t old_off = s->reft_offset, old_clusters = s->reft_clusters;

@@ -246,6 +246,25 @@ static int quiesce(BDRVQcow2State *s, Error **errp)
     return ret;
 }
 
+/*
+ * Finish a change that moved refcounts (ret = its result so far): redo the
+ * COPIED flags, then write everything back; errors say what was updated.
+ */
+static int finish_update(BDRVQcow2State *s, int ret, const char *what,
+                         Error **errp)
+{
+    if (!ret) {
+        ret = qcow2_fix_copied(s);
+    }
+    if (!ret) {
+        ret = qcow2_sync_metadata(s, false);
+    }
+    if (ret) {
+        error_setg(errp, "Could not update %s: %s", what, strerror(-ret));
+    }
+    return ret;
+}
+
 int qcow2_snapshot_create(BlockDriverState *bs, const char *name, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -312,13 +331,7 @@ int qcow2_snapshot_create(BlockDriverState *bs, const char *name, Error **errp)
                    strerror(-ret));
         goto out;
     }
-    ret = qcow2_fix_copied(s);
-    if (!ret) {
-        ret = qcow2_sync_metadata(s, false);
-    }
-    if (ret) {
-        error_setg(errp, "Could not update the tables: %s", strerror(-ret));
-    }
+    ret = finish_update(s, 0, "the tables", errp);
 out:
     g_mutex_unlock(&s->lock);
     return ret;
@@ -397,15 +410,7 @@ int qcow2_snapshot_goto(BlockDriverState *bs, const char *name, Error **errp)
         ret = qcow2_free_now(s, old_off, old_size * 8ULL);
     }
     g_free(old);
-    if (!ret) {
-        ret = qcow2_fix_copied(s);
-    }
-    if (!ret) {
-        ret = qcow2_sync_metadata(s, false);
-    }
-    if (ret) {
-        error_setg(errp, "Could not update refcounts: %s", strerror(-ret));
-    }
+    ret = finish_update(s, ret, "refcounts", errp);
 out:
     g_free(snap_l1);
     free(t);
@@ -449,15 +454,7 @@ int qcow2_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp)
     g_free(sn.id);
     g_free(sn.name);
     g_free(sn.extra);
-    if (!ret) {
-        ret = qcow2_fix_copied(s);
-    }
-    if (!ret) {
-        ret = qcow2_sync_metadata(s, false);
-    }
-    if (ret) {
-        error_setg(errp, "Could not update refcounts: %s", strerror(-ret));
-    }
+    ret = finish_update(s, ret, "refcounts", errp);
 out:
     g_mutex_unlock(&s->lock);
     return ret;

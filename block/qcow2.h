@@ -167,6 +167,8 @@ int qcow2_entry_refcount_delta(BDRVQcow2State *s, uint64_t entry, int64_t d);
 int qcow2_tree_refcount(BDRVQcow2State *s, const uint64_t *l1, uint32_t n,
                         int64_t delta);
 int qcow2_fix_copied(BDRVQcow2State *s);
+int qcow2_commit_reftable(BDRVQcow2State *s, const uint64_t *table,
+                          uint64_t bytes, uint64_t toff, uint32_t clusters);
 uint64_t rb_get(const void *blk, uint64_t i, int order);
 void rb_set(void *blk, uint64_t i, int order, uint64_t v);
 

@@ -237,7 +237,7 @@ static void hmp_cpu(Monitor *mon, const char *args)
 }
 
 /* Run a QMP query; NULL after printing the error. */
-static JsonObject *query_object(Monitor *mon, QmpCommandFunc *fn)
+static JsonNode *query(Monitor *mon, QmpCommandFunc *fn)
 {
     Error *err = NULL;
     JsonObject *args = json_object_new();
@@ -245,27 +245,25 @@ static JsonObject *query_object(Monitor *mon, QmpCommandFunc *fn)
     json_object_unref(args);
     if (!n) {
         hmp_handle_error(mon, err);
-        return NULL;
     }
-    JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ?
+    return n;
+}
+
+static JsonObject *query_object(Monitor *mon, QmpCommandFunc *fn)
+{
+    JsonNode *n = query(mon, fn);
+    JsonObject *o = n && JSON_NODE_HOLDS_OBJECT(n) ?
                     json_object_ref(json_node_get_object(n)) : NULL;
-    json_node_unref(n);
+    g_clear_pointer(&n, json_node_unref);
     return o;
 }
 
 static JsonArray *query_array(Monitor *mon, QmpCommandFunc *fn)
 {
-    Error *err = NULL;
-    JsonObject *args = json_object_new();
-    JsonNode *n = fn(args, &err);
-    json_object_unref(args);
-    if (!n) {
-        hmp_handle_error(mon, err);
-        return NULL;
-    }
-    JsonArray *a = JSON_NODE_HOLDS_ARRAY(n) ?
+    JsonNode *n = query(mon, fn);
+    JsonArray *a = n && JSON_NODE_HOLDS_ARRAY(n) ?
                    json_array_ref(json_node_get_array(n)) : NULL;
-    json_node_unref(n);
+    g_clear_pointer(&n, json_node_unref);
     return a;
 }
 

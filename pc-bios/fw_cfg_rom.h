@@ -32,6 +32,43 @@
 
 #define SCRATCH_PHYS            (SCRATCH_SEG * 16 + SCRATCH_OFF)
 
+/*
+ * Option ROM header and an init entry that hooks int 0x19, so SeaBIOS
+ * enters the ROM's code at boot time rather than during its ROM scan.
+ * Ends at the boot entry with interrupts off and DS = SCRATCH_SEG, as the
+ * helpers below need; the includer's boot code follows the macro.
+ */
+.macro OPTION_ROM_BOOT_HOOK
+        .code16
+        .text
+        .globl _start
+_start:
+        .byte   0x55, 0xaa
+        .byte   0                       /* size in 512-byte blocks */
+        jmp     init                    /* BIOS far-calls offset 3 */
+
+        .org    0x18
+        .word   0                       /* no PCI data structure */
+        .word   0                       /* no PnP header */
+
+init:
+        push    %ds
+        push    %ax
+        xor     %ax, %ax
+        mov     %ax, %ds
+        movw    $boot, 0x19 * 4
+        mov     %cs, 0x19 * 4 + 2
+        pop     %ax
+        pop     %ds
+        lret
+
+boot:
+        cli
+        cld
+        mov     $SCRATCH_SEG, %ax
+        mov     %ax, %ds
+.endm
+
 /* Copy item data_key to the address in item addr_key, size in size_key. */
 .macro LOAD_ITEM addr_key, size_key, data_key
         mov     $\addr_key, %ax

@@ -14,34 +14,7 @@
 #define SCRATCH_OFF 0xff00
 #include "fw_cfg_rom.h"
 
-        .code16
-        .text
-        .globl _start
-_start:
-        .byte   0x55, 0xaa
-        .byte   0                       /* size in 512-byte blocks */
-        jmp     init                    /* BIOS far-calls offset 3 */
-
-        .org    0x18
-        .word   0                       /* no PCI data structure */
-        .word   0                       /* no PnP header */
-
-init:
-        push    %ds
-        push    %ax
-        xor     %ax, %ax
-        mov     %ax, %ds
-        movw    $boot, 0x19 * 4
-        mov     %cs, 0x19 * 4 + 2
-        pop     %ax
-        pop     %ds
-        lret
-
-boot:
-        cli
-        cld
-        mov     $SCRATCH_SEG, %ax
-        mov     %ax, %ds
+        OPTION_ROM_BOOT_HOOK
 
         LOAD_ITEM FW_CFG_SETUP_ADDR, FW_CFG_SETUP_SIZE, FW_CFG_SETUP_DATA
         LOAD_ITEM FW_CFG_KERNEL_ADDR, FW_CFG_KERNEL_SIZE, FW_CFG_KERNEL_DATA

@@ -1,5 +1,6 @@
 """Test helpers built on the standard library only: a QMP client (socket +
-json), a timestamped reader for serial output, and an HMP client.
+json), a timestamped reader for serial output, an HMP client, and the case
+runner and report the functional test scripts share.
 
 A QMP reply is a dict; events that arrive while waiting for a reply are kept
 in QMP.events, in order, for wait_event().
@@ -10,6 +11,7 @@ import re
 import socket
 import threading
 import time
+import traceback
 
 
 class QMPError(Exception):
@@ -245,3 +247,60 @@ class HMP:
 
     def close(self):
         self.sock.close()
+
+
+class Skip(Exception):
+    """A case that cannot run here: reported as ok, with the reason."""
+
+
+def run_case(fn, results, procs):
+    """Run case fn, append (name, None or error text) to results, and kill
+    what it left in procs.  A sanitizer report on a process's stderr
+    (p.err, an OutputReader) fails the case."""
+    try:
+        fn()
+        for p in procs:              # sanitizer builds report here
+            if p.poll() is not None:
+                p.err.join(5)
+            err = p.err.text()
+            assert "runtime error" not in err and "Sanitizer" not in err, err
+        results.append((fn.__name__, None))
+    except Skip as e:
+        results.append((fn.__name__, f"SKIP {e}"))
+    except Exception as e:   # report and go on with the next case
+        traceback.print_exc()
+        results.append((fn.__name__, f"{type(e).__name__}: {e}"))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        procs.clear()
+    return fn
+
+
+def report(results):
+    """Print a line per case and a summary; returns the exit status."""
+    failed = 0
+    for name, err in results:
+        if err and not err.startswith("SKIP"):
+            failed += 1
+            print(f"not ok - {name}: {err}")
+        elif err:
+            print(f"ok - {name} # {err}")
+        else:
+            print(f"ok - {name}")
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def fresh_path(directory, name):
+    """directory/name, with whatever an earlier case left there removed."""
+    path = os.path.join(directory, name)
+    if os.path.exists(path):
+        os.unlink(path)
+    return path
+
+
+def assert_eq(a, b, what):
+    assert a == b, f"{what}: {a!r}, expected {b!r}"

@@ -17,6 +17,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp_client import report  # noqa: E402
+
 KESTREL, GUEST = sys.argv[1], sys.argv[2]
 BASE = [KESTREL, "-nodefaults", "-display", "none",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel", GUEST]
@@ -188,15 +191,7 @@ def main():
     if not os.access("/dev/kvm", os.W_OK):
         print("SKIP: no /dev/kvm")
         return 77
-    failed = 0
-    for name, err in results:
-        if err:
-            failed += 1
-            print(f"not ok - {name}: {err}")
-        else:
-            print(f"ok - {name}")
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report(results)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmp_client import (HMP, QMP, OutputReader, connect_unix,  # noqa: E402
-                        counts)
+from qmp_client import (HMP, QMP, OutputReader, Skip, assert_eq,  # noqa: E402
+                        connect_unix, counts, fresh_path, report, run_case)
 
 KESTREL, GUEST = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="kestrel-life-")
@@ -32,38 +31,12 @@ procs = []
 measured = []
 
 
-class Skip(Exception):
-    pass
-
-
 def case(fn):
-    try:
-        fn()
-        for p in procs:              # sanitizer builds report here
-            if p.poll() is not None:
-                p.err.join(5)
-            err = p.err.text()
-            assert "runtime error" not in err and "Sanitizer" not in err, err
-        results.append((fn.__name__, None))
-    except Skip as e:
-        results.append((fn.__name__, f"SKIP {e}"))
-    except Exception as e:   # report and go on with the next case
-        traceback.print_exc()
-        results.append((fn.__name__, f"{type(e).__name__}: {e}"))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        procs.clear()
-    return fn
+    return run_case(fn, results, procs)
 
 
 def sock_path(name):
-    path = os.path.join(TMP, name)
-    if os.path.exists(path):
-        os.unlink(path)
-    return path
+    return fresh_path(TMP, name)
 
 
 def start(args, append="count", stdin=subprocess.DEVNULL, nodefaults=True):
@@ -76,10 +49,6 @@ def start(args, append="count", stdin=subprocess.DEVNULL, nodefaults=True):
     p.out = OutputReader(p.stdout)
     p.err = OutputReader(p.stderr)
     return p
-
-
-def assert_eq(a, b, what):
-    assert a == b, f"{what}: {a!r}, expected {b!r}"
 
 
 def wait_counts(p, more, timeout=20):
@@ -310,19 +279,9 @@ def main():
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP: /dev/kvm is not available")
         return 77
-    failed = 0
     for m in measured:
         print("#", m)
-    for name, err in results:
-        if err and not err.startswith("SKIP"):
-            failed += 1
-            print(f"not ok - {name}: {err}")
-        elif err:
-            print(f"ok - {name} # {err}")
-        else:
-            print(f"ok - {name}")
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report(results)
 
 
 if __name__ == "__main__":

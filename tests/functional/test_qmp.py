@@ -19,11 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmp_client import (QMP, QMPError, OutputReader, connect_tcp,  # noqa: E402
-                        connect_unix, counts, free_tcp_port)
+from qmp_client import (QMP, QMPError, OutputReader, assert_eq,  # noqa: E402
+                        connect_tcp, connect_unix, counts, free_tcp_port,
+                        fresh_path, report, run_case)
 
 KESTREL, GUEST = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="kestrel-qmp-")
@@ -41,24 +41,7 @@ procs = []
 
 
 def case(fn):
-    try:
-        fn()
-        for p in procs:              # sanitizer builds report here
-            if p.poll() is not None:
-                p.errors.join(5)
-            err = p.errors.text()
-            assert "runtime error" not in err and "Sanitizer" not in err, err
-        results.append((fn.__name__, None))
-    except Exception as e:   # report and go on with the next case
-        traceback.print_exc()
-        results.append((fn.__name__, f"{type(e).__name__}: {e}"))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        procs.clear()
-    return fn
+    return run_case(fn, results, procs)
 
 
 def start(extra, serial=True, **kw):
@@ -68,19 +51,12 @@ def start(extra, serial=True, **kw):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
     procs.append(p)
     p.serial = OutputReader(p.stdout) if serial else None
-    p.errors = OutputReader(p.stderr)
+    p.err = OutputReader(p.stderr)
     return p
 
 
 def sock_path(name):
-    path = os.path.join(TMP, name)
-    if os.path.exists(path):
-        os.unlink(path)
-    return path
-
-
-def assert_eq(a, b, what):
-    assert a == b, f"{what}: {a!r}, expected {b!r}"
+    return fresh_path(TMP, name)
 
 
 def check_error(reply, cls, words=(), id=None):
@@ -343,7 +319,7 @@ def internal_error_stops_until_reset():
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     procs.append(p)
-    p.errors = OutputReader(p.stderr)
+    p.err = OutputReader(p.stderr)
     q = QMP.unix(path)
     end = time.monotonic() + 20
     while q.execute("query-status")["status"] != "internal-error":
@@ -580,15 +556,7 @@ def main():
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP: /dev/kvm is not available")
         return 77
-    failed = 0
-    for name, err in results:
-        if err:
-            failed += 1
-            print(f"not ok - {name}: {err}")
-        else:
-            print(f"ok - {name}")
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report(results)
 
 
 if __name__ == "__main__":
