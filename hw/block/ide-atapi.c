@@ -542,10 +542,16 @@ void ide_atapi_packet(IDEState *s)
 /* ---- media change from the monitor ---- */
 
 /* The command in progress loses its medium: end it as the drive would. */
+/*
+ * The medium went away: a command still reading from it fails NOT READY.
+ * A packet still arriving, or reply data already buffered (REQUEST SENSE,
+ * INQUIRY, the last chunk of a read), completes: the command either has
+ * not started or no longer needs the disc.
+ */
 static void atapi_medium_gone(IDEState *s)
 {
     if (s->aio_op != IDE_AIO_NONE || s->dma_kind != IDE_DMA_NONE ||
-        s->xfer != IDE_XFER_NONE) {
+        (s->xfer == IDE_XFER_ATAPI_IN && s->remaining)) {
         s->gen++;
         s->aio_inflight = false;
         s->aio_op = IDE_AIO_NONE;
