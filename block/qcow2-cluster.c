@@ -531,14 +531,28 @@ static int write_zero_bytes(BlockDriverState *bs, int64_t off, int64_t bytes)
     return ret;
 }
 
+/*
+ * The whole clusters inside [off, off + bytes); a request that reaches the
+ * end of the image also covers its last, partial cluster.
+ */
+static void whole_clusters(BlockDriverState *bs, int64_t off, int64_t bytes,
+                           int64_t *start, int64_t *end)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t cs = s->cluster_size;
+
+    *start = ALIGN_UP(off, cs);
+    *end = off + bytes == bs->size ? ALIGN_UP(off + bytes, cs)
+                                   : ALIGN_DOWN(off + bytes, cs);
+}
+
 int qcow2_pwrite_zeroes(BlockDriverState *bs, int64_t off, int64_t bytes,
                         int flags)
 {
     BDRVQcow2State *s = bs->opaque;
-    uint64_t cs = s->cluster_size;
-    int64_t start = ALIGN_UP(off, (int64_t)cs);
-    int64_t end = off + bytes == bs->size ? ALIGN_UP(off + bytes, (int64_t)cs)
-                                          : ALIGN_DOWN(off + bytes, (int64_t)cs);
+    int64_t start, end;
+
+    whole_clusters(bs, off, bytes, &start, &end);
     int ret = 0;
 
     if (start >= end || (s->version < 3 && bs->backing)) {
@@ -562,10 +576,9 @@ int qcow2_pdiscard(BlockDriverState *bs, int64_t off, int64_t bytes,
                    int flags)
 {
     BDRVQcow2State *s = bs->opaque;
-    uint64_t cs = s->cluster_size;
-    int64_t start = ALIGN_UP(off, (int64_t)cs);
-    int64_t end = off + bytes == bs->size ? ALIGN_UP(off + bytes, (int64_t)cs)
-                                          : ALIGN_DOWN(off + bytes, (int64_t)cs);
+    int64_t start, end;
+
+    whole_clusters(bs, off, bytes, &start, &end);
     if (start >= end) {
         return 0;
     }

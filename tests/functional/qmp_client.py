@@ -54,6 +54,21 @@ def free_tcp_port():
     return port
 
 
+def recv_more(conn, end, timeout_msg, eof_msg):
+    """Append what arrives on conn.sock to conn.buf, waiting until end."""
+    left = end - time.monotonic()
+    if left <= 0:
+        raise TimeoutError(timeout_msg)
+    conn.sock.settimeout(left)
+    try:
+        data = conn.sock.recv(65536)
+    except socket.timeout:
+        return
+    if not data:
+        raise EOFError(eof_msg)
+    conn.buf += data
+
+
 class QMP:
     def __init__(self, sock, negotiate=True, timeout=10):
         self.sock = sock
@@ -91,17 +106,8 @@ class QMP:
                     return obj
                 except ValueError:
                     pass         # incomplete: read more
-            left = end - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no QMP message (have {self.buf[-200:]!r})")
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            if not data:
-                raise EOFError("QMP connection closed")
-            self.buf += data
+            recv_more(self, end, f"no QMP message (have {self.buf[-200:]!r})",
+                      "QMP connection closed")
 
     def reply(self, timeout=None):
         """The next reply, keeping events that come first."""
@@ -221,17 +227,8 @@ class HMP:
     def _until_prompt(self):
         end = time.monotonic() + self.timeout
         while self.PROMPT not in self.buf:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no prompt: {self.buf[-200:]!r}")
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            if not data:
-                raise EOFError(f"monitor closed: {self.buf[-200:]!r}")
-            self.buf += data
+            recv_more(self, end, f"no prompt: {self.buf[-200:]!r}",
+                      f"monitor closed: {self.buf[-200:]!r}")
         out, self.buf = self.buf.split(self.PROMPT, 1)
         return out.decode(errors="replace")
 
