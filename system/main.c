@@ -630,12 +630,13 @@ int main(int argc, char **argv)
         log_set_file(f);
     }
     if (pidfile) {
-        FILE *f = fopen(pidfile, "w");
-        if (!f) {
-            die("cannot create PID file: %s: %s", pidfile, strerror(errno));
+        /* Written to a temporary file and renamed into place, so a
+         * watcher polling for the file never reads it empty. */
+        g_autofree char *pid_text = g_strdup_printf("%d\n", getpid());
+        g_autoptr(GError) gerr = NULL;
+        if (!g_file_set_contents(pidfile, pid_text, -1, &gerr)) {
+            die("cannot create PID file: %s", gerr->message);
         }
-        fprintf(f, "%d\n", getpid());
-        fclose(f);
         atexit(remove_pidfile);
     }
     for (guint i = 0; i < chardev_opts->len; i++) {
