@@ -271,6 +271,32 @@ static bool setup_irq_routing(Error **errp)
     return true;
 }
 
+/*
+ * The in-kernel PIC, IOAPIC and PIT.  The first memslot update after
+ * KVM_CREATE_IRQCHIP waits out a kernel grace period (5-7 ms on this host,
+ * against 0.1 ms for one before it), so the board calls this after its
+ * memory map has reached the memslots, and a direct-boot guest starts with
+ * no memslot update after it.
+ */
+bool kvm_irqchip_create(Error **errp)
+{
+    KVMState *s = kvm_state;
+
+    if (ioctl(s->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+        error_setg(errp, "Could not create the in-kernel irqchip: %s",
+                   strerror(errno));
+        return false;
+    }
+    /* The kernel also serves port 0x61 (PIT gate and speaker bits). */
+    struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+    if (ioctl(s->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+        error_setg(errp, "Could not create the in-kernel PIT: %s",
+                   strerror(errno));
+        return false;
+    }
+    return setup_irq_routing(errp);
+}
+
 static bool kvm_init(MachineState *ms, Error **errp)
 {
     KVMState *s = g_new0(KVMState, 1);
@@ -318,22 +344,9 @@ static bool kvm_init(MachineState *ms, Error **errp)
         goto fail;
     }
     if (ms->kernel_irqchip == KERNEL_IRQCHIP_ON) {
-        if (ioctl(s->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-            error_setg(errp, "Could not create the in-kernel irqchip: %s",
-                       strerror(errno));
-            goto fail;
-        }
-        /* The kernel also serves port 0x61 (PIT gate and speaker bits). */
-        struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-        if (ioctl(s->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-            error_setg(errp, "Could not create the in-kernel PIT: %s",
-                       strerror(errno));
-            goto fail;
-        }
+        /* Created by kvm_irqchip_create(), once the board's memory map is
+         * in the memslots. */
         s->irqchip_in_kernel = true;
-        if (!setup_irq_routing(errp)) {
-            goto fail;
-        }
     } else if (ms->kernel_irqchip == KERNEL_IRQCHIP_SPLIT) {
         /* LAPICs in the kernel; PIC, IOAPIC and PIT are ours. */
         struct kvm_enable_cap cap = {
@@ -350,13 +363,7 @@ static bool kvm_init(MachineState *ms, Error **errp)
         }
         s->irqchip_split = true;
     }
-    /*
-     * The first memslot update after the in-kernel irqchip is created
-     * waits out a kernel grace period (about 5 ms here); fetch the
-     * supported CPUID now (cached for vCPU creation) so that its cost
-     * (0.4 ms on this nested host) falls inside that wait.
-     */
-    kvm_get_supported_cpuid();
+    kvm_get_supported_cpuid();      /* cached for vCPU creation */
     /* kernel-irqchip=off: every interrupt controller is in userspace. */
     kvm_memory_listener.commit = kvm_memory_commit;
     memory_listener_register(&kvm_memory_listener, &address_space_memory);

@@ -148,20 +148,27 @@ static void pc_cmos_init(MachineState *ms)
 
 bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
 {
-    if (!pc_memory_init(ms, errp)) {
-        return false;
-    }
+    /* The whole memory map reaches KVM in one commit, before the irqchip
+     * (see kvm_irqchip_create()). */
+    memory_region_transaction_begin();
+    bool ok = pc_memory_init(ms, errp);
     bool need_bios = !ms->kernel_filename || ms->firmware_boot;
-    if (need_bios && !pc_bios_init(ms, errp)) {
+    if (ok && need_bios) {
+        ok = pc_bios_init(ms, errp);
+    }
+    PCIBus *bus = ok ? i440fx_init(&ram, &pci_memory) : NULL;
+    memory_region_transaction_commit();
+    if (!ok) {
         return false;
     }
 
     if (kvm_irqchip_in_kernel()) {
-        kvm_irqchip_create_devices();
+        if (!kvm_irqchip_create_devices(errp)) {
+            return false;
+        }
     } else {
         pc_user_irqchip_create(ms);     /* qtest, kernel-irqchip=off|split */
     }
-    PCIBus *bus = i440fx_init(&ram, &pci_memory);
     piix3_init(bus);
     /* QEMU's pc always has the IDE function; -hda, -cdrom, if=ide. */
     if (!ide_attach_drive_table(piix3_ide_init(bus), errp)) {

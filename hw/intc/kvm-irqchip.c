@@ -319,10 +319,14 @@ static qemu_irq kvm_get_isa_irq(int n)
     return kvm_isa_irqs[n];
 }
 
-void kvm_irqchip_create_devices(void)
+bool kvm_irqchip_create_devices(Error **errp)
 {
+    if (!kvm_irqchip_create(errp)) {
+        return false;
+    }
     isa_set_irq_handler(kvm_get_isa_irq);
     device_create_simple("kvm-i8259", NULL);
     device_create_simple("kvm-ioapic", NULL);
     device_create_simple("kvm-pit", NULL);
+    return true;
 }

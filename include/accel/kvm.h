@@ -68,6 +68,7 @@ bool kvm_cpu_translate(unsigned index, uint64_t vaddr, uint64_t *paddr);
 uint64_t kvm_irq_count(int gsi);
 
 /* hw/intc/kvm-irqchip.c: the in-kernel PIC, IOAPIC and PIT as devices. */
-void kvm_irqchip_create_devices(void);
+bool kvm_irqchip_create(Error **errp);
+bool kvm_irqchip_create_devices(Error **errp);
 
 #endif
