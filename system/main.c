@@ -14,6 +14,7 @@
 #include "monitor/monitor.h"
 #include "util/opts.h"
 #include "config-host.h"
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -711,6 +712,10 @@ int main(int argc, char **argv)
         die_err(err);
     }
     qemu_system_reset(SHUTDOWN_CAUSE_NONE);
+    /* Start-up's transient buffers (option parsing, file loads) are freed
+     * by now: give their pages back rather than carry them for the VM's
+     * lifetime. */
+    malloc_trim(0);
     if (!current_accel->start_vcpus(ms, &err)) {
         die_err(err);
     }

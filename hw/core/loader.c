@@ -12,13 +12,14 @@ typedef struct RomBlob {
     char *name;
     uint8_t *data;
     size_t len;
+    size_t zero_len;            /* zero bytes written after data */
     uint64_t addr;
 } RomBlob;
 
 static GPtrArray *rom_blobs;
 
-void rom_add_blob(const char *name, const void *data, size_t len,
-                  uint64_t addr)
+void rom_add_blob_zero_tail(const char *name, const void *data, size_t len,
+                            size_t zero_len, uint64_t addr)
 {
     RomBlob *rom = g_new0(RomBlob, 1);
 
@@ -28,8 +29,31 @@ void rom_add_blob(const char *name, const void *data, size_t len,
     rom->name = g_strdup(name);
     rom->data = g_memdup2(data, len);
     rom->len = len;
+    rom->zero_len = zero_len;
     rom->addr = addr;
     g_ptr_array_add(rom_blobs, rom);
+}
+
+void rom_add_blob(const char *name, const void *data, size_t len,
+                  uint64_t addr)
+{
+    rom_add_blob_zero_tail(name, data, len, 0, addr);
+}
+
+static bool rom_write_zeros(uint64_t addr, size_t len)
+{
+    static const uint8_t zeros[4096];
+
+    while (len) {
+        size_t n = MIN(len, sizeof(zeros));
+
+        if (!address_space_write_rom(&address_space_memory, addr, zeros, n)) {
+            return false;
+        }
+        addr += n;
+        len -= n;
+    }
+    return true;
 }
 
 void rom_reset_all(void)
@@ -38,9 +62,10 @@ void rom_reset_all(void)
         RomBlob *rom = g_ptr_array_index(rom_blobs, i);
 
         if (!address_space_write_rom(&address_space_memory, rom->addr,
-                                     rom->data, rom->len)) {
+                                     rom->data, rom->len) ||
+            !rom_write_zeros(rom->addr + rom->len, rom->zero_len)) {
             error_report("rom '%s' at 0x%" PRIx64 "+0x%zx is not backed by "
-                         "memory", rom->name, rom->addr, rom->len);
+                         "memory", rom->name, rom->addr, rom->len + rom->zero_len);
         }
     }
 }

@@ -1,4 +1,5 @@
 /* Device classes, instances, properties, -global defaults and machine reset. */
+#include <sys/mman.h>
 #include "hw/qdev.h"
 #include "chardev/char.h"
 #include "block/drive.h"
@@ -161,6 +162,26 @@ const char *device_prop_to_string(DeviceState *dev, const Property *p,
     return buf;
 }
 
+/*
+ * Large device states (an IDE controller holds a 16 KiB sector buffer per
+ * drive position) get their own zero pages from mmap, so the parts a VM
+ * never uses, such as the buffers of empty positions, cost no memory.
+ */
+#define DEVICE_MMAP_SIZE (32 * KiB)
+
+static DeviceState *device_alloc(size_t size)
+{
+    if (size < DEVICE_MMAP_SIZE) {
+        return g_malloc0(size);
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        g_error("out of memory allocating a %zu-byte device", size);
+    }
+    return p;
+}
+
 DeviceState *device_new(const char *name)
 {
     const DeviceClass *dc = device_class_find(name);
@@ -168,7 +189,7 @@ DeviceState *device_new(const char *name)
         return NULL;
     }
     g_assert(dc->instance_size >= sizeof(DeviceState));
-    DeviceState *dev = g_malloc0(dc->instance_size);
+    DeviceState *dev = device_alloc(dc->instance_size);
     dev->klass = dc;
     for (const Property *p = dc->props; p && p->name; p++) {
         void *field = (char *)dev + p->offset;
@@ -236,7 +257,11 @@ void device_free(DeviceState *dev)
         }
     }
     g_free(dev->id);
-    g_free(dev);
+    if (dev->klass->instance_size < DEVICE_MMAP_SIZE) {
+        g_free(dev);
+    } else {
+        munmap(dev, dev->klass->instance_size);
+    }
 }
 
 bool device_realize(DeviceState *dev, Error **errp)

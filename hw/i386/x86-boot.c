@@ -166,20 +166,12 @@ void x86_boot_commit(X86BootImage *img)
 {
     for (unsigned i = 0; i < img->pieces->len; i++) {
         const X86BootPiece *p = &g_array_index(img->pieces, X86BootPiece, i);
-        uint8_t *buf;
 
-        if (!p->data) {
-            continue;
+        if (p->data) {
+            /* bss: zeroed on every reset, as a fresh load would be */
+            rom_add_blob_zero_tail(p->what, p->data, p->len, p->size - p->len,
+                                   p->addr);
         }
-        if (p->len == p->size) {
-            rom_add_blob(p->what, p->data, p->len, p->addr);
-            continue;
-        }
-        /* bss: zeroed on every reset, as a fresh load would be */
-        buf = g_malloc0(p->size);
-        memcpy(buf, p->data, p->len);
-        rom_add_blob(p->what, buf, p->size, p->addr);
-        g_free(buf);
     }
 }
 
