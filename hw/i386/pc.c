@@ -25,6 +25,8 @@
 #include "hw/core/loader.h"
 #include "hw/intc/pc-irqchip.h"
 #include "accel/kvm.h"
+#include "hw/i386/smbios.h"
+#include <cpuid.h>
 
 #define BIOS_MAX_SIZE     (16 * MiB)
 #define ISA_BIOS_SIZE     (128 * KiB)
@@ -210,6 +212,16 @@ bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
         fw_cfg_add_file(fw_cfg, "etc/boot-fail-wait", &t, sizeof(t));
     }
     pc_cmos_init(ms);
+
+    SmbiosConfig smbios = {
+        .below_4g_mem_size = ms->below_4g_mem_size,
+        .above_4g_mem_size = ms->above_4g_mem_size,
+        .cpus = ms->smp_cpus,
+    };
+    memcpy(smbios.uuid, opts->uuid, sizeof(smbios.uuid));
+    unsigned ebx, ecx;
+    __get_cpuid(1, &smbios.cpuid_1_eax, &ebx, &ecx, &smbios.cpuid_1_edx);
+    smbios_install(fw_cfg, &smbios);
     return true;
 }
 

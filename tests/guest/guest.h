@@ -155,5 +155,6 @@ void test_acpi_wait_powerdown(void);
 void test_count(void);
 void test_ide_pio_dma(void);
 void test_ide_cd_change(void);
+void test_smbios(void);
 
 #endif

@@ -121,6 +121,7 @@ static const struct { const char *name; void (*fn)(void); } tests[] = {
     { "count", test_count },
     { "ide-pio-dma", test_ide_pio_dma },
     { "ide-cd-change", test_ide_cd_change },
+    { "smbios", test_smbios },
 };
 #define NR_TESTS (sizeof(tests) / sizeof(tests[0]))
 

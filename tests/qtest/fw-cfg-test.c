@@ -323,6 +323,86 @@ static uint64_t file_le(QTS *s, const char *name, uint32_t *size)
     return v;
 }
 
+/* A whole file by name (g_free it), NULL if absent. */
+static uint8_t *file_read(QTS *s, const char *name, uint32_t *size)
+{
+    GArray *files = read_dir(s);
+    uint8_t *data = NULL;
+
+    *size = 0;
+    for (guint i = 0; i < files->len; i++) {
+        FileEntry *e = &g_array_index(files, FileEntry, i);
+        if (!strcmp(e->name, name)) {
+            *size = e->size;
+            data = g_malloc(e->size);
+            pio_read(s, e->key, data, e->size);
+        }
+    }
+    g_array_free(files, true);
+    return data;
+}
+
+static uint8_t byte_sum(const uint8_t *p, size_t len)
+{
+    uint8_t sum = 0;
+
+    while (len--) {
+        sum += *p++;
+    }
+    return sum;
+}
+
+/*
+ * SMBIOS: a 2.1 entry point whose checksums hold and whose length and
+ * count match the table; the table has the -uuid (first fields
+ * little-endian) in type 1 and one type 4 per -smp CPU.
+ */
+static void test_smbios(void)
+{
+    QTS *s = qts_init("-nodefaults -smp 3 -m 256 "
+                      "-uuid 4600cb32-38ec-4b2f-8acb-81c6ea54f2d8");
+    uint32_t ep_len, len;
+    g_autofree uint8_t *ep = file_read(s, "etc/smbios/smbios-anchor",
+                                       &ep_len);
+    g_autofree uint8_t *t = file_read(s, "etc/smbios/smbios-tables", &len);
+
+    g_assert_nonnull(ep);
+    g_assert_nonnull(t);
+    g_assert_cmpuint(ep_len, ==, 31);
+    g_assert_cmpmem(ep, 4, "_SM_", 4);
+    g_assert_cmpmem(ep + 16, 5, "_DMI_", 5);
+    g_assert_cmpuint(byte_sum(ep, 16), ==, 0);
+    g_assert_cmpuint(byte_sum(ep + 16, 15), ==, 0);
+    g_assert_cmpuint(ep[22] | ep[23] << 8, ==, len);
+
+    unsigned count = 0, cpus = 0;
+    bool uuid_ok = false, end = false;
+    static const uint8_t uuid[16] = {
+        0x32, 0xcb, 0x00, 0x46, 0xec, 0x38, 0x2f, 0x4b,
+        0x8a, 0xcb, 0x81, 0xc6, 0xea, 0x54, 0xf2, 0xd8,
+    };
+    for (uint32_t off = 0; off < len && !end; count++) {
+        const uint8_t *st = t + off;
+        g_assert_cmpuint(st[1], >=, 4);
+        if (st[0] == 1) {
+            uuid_ok = !memcmp(st + 8, uuid, 16);
+        }
+        cpus += st[0] == 4;
+        end = st[0] == 127;
+        off += st[1];
+        while (off + 1 < len && (t[off] || t[off + 1])) {
+            off++;
+        }
+        off += 2;
+        g_assert_cmpuint(off, <=, len);
+    }
+    g_assert_true(end);
+    g_assert_true(uuid_ok);
+    g_assert_cmpuint(cpus, ==, 3);
+    g_assert_cmpuint(ep[28] | ep[29] << 8, ==, count);
+    qts_quit(s);
+}
+
 /* -uuid: the 16 bytes in the order written. */
 static void test_uuid(void)
 {
@@ -387,6 +467,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fw_cfg/dma/bad-address", test_dma_bad_address);
     g_test_add_func("/fw_cfg/dma/directory", test_dma_dir);
     g_test_add_func("/fw_cfg/uuid", test_uuid);
+    g_test_add_func("/fw_cfg/smbios", test_smbios);
     g_test_add_func("/fw_cfg/boot-options", test_boot_options);
     g_test_add_func("/fw_cfg/nographic", test_nographic);
     return g_test_run();
