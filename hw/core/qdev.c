@@ -1,5 +1,8 @@
 /* Device classes, instances, properties, -global defaults and machine reset. */
 #include <sys/mman.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 #include "hw/qdev.h"
 #include "chardev/char.h"
 #include "block/drive.h"
@@ -179,6 +182,9 @@ static DeviceState *device_alloc(size_t size)
     if (p == MAP_FAILED) {
         g_error("out of memory allocating a %zu-byte device", size);
     }
+#ifdef __SANITIZE_ADDRESS__
+    __lsan_register_root_region(p, size);   /* it holds heap pointers */
+#endif
     return p;
 }
 
@@ -260,6 +266,9 @@ void device_free(DeviceState *dev)
     if (dev->klass->instance_size < DEVICE_MMAP_SIZE) {
         g_free(dev);
     } else {
+#ifdef __SANITIZE_ADDRESS__
+        __lsan_unregister_root_region(dev, dev->klass->instance_size);
+#endif
         munmap(dev, dev->klass->instance_size);
     }
 }
