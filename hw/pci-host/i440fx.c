@@ -11,7 +11,7 @@
 
 #define PAM_SEGMENTS            13
 #define CONFADD_ENABLE          0x80000000u
-#define CONFADD_MASK            0x80fffffcu     /* 30:24 and 1:0 reserved */
+#define CONFADD_MASK            0x80ffffffu     /* 30:24 reserved */
 
 enum { PAM_PCI, PAM_READ_ONLY, PAM_WRITE_ONLY, PAM_RAM, PAM_VIEWS };
 
@@ -155,6 +155,10 @@ static const MemoryRegionOps confadd_ops = {
     .impl = { .min_access_size = 1, .max_access_size = 4 },
 };
 
+/*
+ * CONFADD's bits 1:0 are kept and ORed with the data port offset, as QEMU
+ * does (its qtest PCI accessors put the register's low bits there).
+ */
 static uint64_t confdata_read(void *opaque, uint64_t addr, unsigned size)
 {
     I440FXState *s = opaque;
@@ -164,7 +168,7 @@ static uint64_t confdata_read(void *opaque, uint64_t addr, unsigned size)
         return size >= 4 ? UINT32_MAX : (1u << (size * 8)) - 1;
     }
     return pci_host_config_read(i440fx_bus(s), (ca >> 16) & 0xff,
-                                (ca >> 8) & 0xff, (ca & 0xfc) + addr, size);
+                                (ca >> 8) & 0xff, (ca & 0xff) | addr, size);
 }
 
 static void confdata_write(void *opaque, uint64_t addr, uint64_t val,
@@ -177,7 +181,7 @@ static void confdata_write(void *opaque, uint64_t addr, uint64_t val,
         return;
     }
     pci_host_config_write(i440fx_bus(s), (ca >> 16) & 0xff, (ca >> 8) & 0xff,
-                          (ca & 0xfc) + addr, val, size);
+                          (ca & 0xff) | addr, val, size);
 }
 
 static const MemoryRegionOps confdata_ops = {

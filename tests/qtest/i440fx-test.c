@@ -66,12 +66,12 @@ static void test_defaults(void)
     qts_quit(s);
 }
 
-/* CONFADD keeps bits 31, 23-2; with bit 31 clear data reads float. */
+/* CONFADD keeps bits 31, 23-0; with bit 31 clear data reads float. */
 static void test_config_mechanism(void)
 {
     QTS *s = qts_init("-nodefaults");
     qts_outl(s, 0xcf8, 0xffffffff);
-    g_assert_cmphex(qts_inl(s, 0xcf8), ==, 0x80fffffc);
+    g_assert_cmphex(qts_inl(s, 0xcf8), ==, 0x80ffffff);
     qts_outl(s, 0xcf8, 0x00000000);
     g_assert_cmphex(qts_inl(s, 0xcfc), ==, 0xffffffff);
     /* An empty slot reads all ones. */
@@ -80,6 +80,11 @@ static void test_config_mechanism(void)
     qts_outl(s, 0xcf8, 0x80000000);
     g_assert_cmphex(qts_inb(s, 0xcfd), ==, 0x80);
     g_assert_cmphex(qts_inw(s, 0xcfe), ==, 0x1237);
+    /* Bits 1:0 of CONFADD are ORed in, as QEMU's libqos expects. */
+    qts_outl(s, 0xcf8, 0x80000002);
+    g_assert_cmphex(qts_inw(s, 0xcfc), ==, 0x1237);
+    qts_outl(s, 0xcf8, 0x80000001);
+    g_assert_cmphex(qts_inb(s, 0xcfe), ==, 0x12);
     qts_quit(s);
 }
 

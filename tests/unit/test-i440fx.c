@@ -208,7 +208,6 @@ static void test_state(void)
         { 0x59, 0x01 },                 /* PAM0 low nibble */
         { PCI_DEVICE_ID, 0x38 },
         { ST_CONFADD, 0x81 },           /* CONFADD bits 30:24 */
-        { ST_CONFADD + 3, 0x5a },       /* CONFADD bits 1:0 */
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         uint8_t keep = saved->data[bad[i].off];

@@ -49,11 +49,11 @@ static void test_absent(void)
 static void test_confadd(void)
 {
     io_write(0xcf8, 0xffffffff, 4);
-    g_assert_cmphex(io_read(0xcf8, 4), ==, 0x80fffffc);
+    g_assert_cmphex(io_read(0xcf8, 4), ==, 0x80ffffff);
     /* Narrow accesses are not CONFADD. */
     io_write(0xcf8, 0x12, 1);
     io_write(0xcfa, 0x3456, 2);
-    g_assert_cmphex(io_read(0xcf8, 4), ==, 0x80fffffc);
+    g_assert_cmphex(io_read(0xcf8, 4), ==, 0x80ffffff);
     g_assert_cmphex(io_read(0xcf8, 1), ==, 0xff);
     g_assert_cmphex(io_read(0xcfa, 2), ==, 0xffff);
 
@@ -65,9 +65,13 @@ static void test_confadd(void)
     g_assert_cmphex(io_read(0xcff, 1), ==, 0x12);
     g_assert_cmphex(io_read(0xcfe, 2), ==, 0x1237);
     g_assert_cmphex(io_read(0xcfd, 2), ==, 0x3780);
-    /* The register number's low bits are ignored in CONFADD. */
-    io_write(0xcf8, 0x80000003, 4);
-    g_assert_cmphex(io_read(0xcfc, 4), ==, 0x12378086);
+    /* CONFADD's bits 1:0 are ORed with the data port offset (QEMU). */
+    io_write(0xcf8, 0x80000002, 4);
+    g_assert_cmphex(io_read(0xcf8, 4), ==, 0x80000002);
+    g_assert_cmphex(io_read(0xcfc, 2), ==, 0x1237);
+    g_assert_cmphex(io_read(0xcfe, 2), ==, 0x1237);
+    io_write(0xcf8, 0x80000001, 4);
+    g_assert_cmphex(io_read(0xcfe, 1), ==, 0x12);
 }
 
 static void test_masks(void)
