@@ -81,15 +81,25 @@ static void atapi_bad_field(IDEState *s)
     atapi_fail(s, SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CDB, 0);
 }
 
-/* Next DRQ chunk of a PIO data-in, a buffer refill, or the end. */
+/*
+ * Next DRQ chunk of a PIO data-in, a buffer refill, or the end.  What is
+ * left in the buffer is kept and more sectors read behind it, so that each
+ * chunk is as large as the limit allows while the command has data left:
+ * hosts (QEMU's tests among them) read whole chunks of the limit.
+ */
 void ide_atapi_pio_done(IDEState *s)
 {
     uint32_t avail = s->buf_end > s->data_ptr ? s->buf_end - s->data_ptr : 0;
     uint32_t limit = s->byte_limit ? s->byte_limit : 0xfffe;
+    uint32_t room = (IDE_BUF_SIZE - avail) / CD_SECTOR_SIZE;
 
-    if (!avail && s->remaining) {
-        s->block_sectors = MIN(s->remaining, IDE_BUF_SIZE / CD_SECTOR_SIZE);
-        s->buf_end = s->data_ptr = s->data_end = 0;
+    /* Chunks are even except the last; the limit is at least 2. */
+    limit = MAX(limit & ~1u, 2);
+    if (s->remaining && avail < limit && room) {
+        memmove(s->io_buffer, s->io_buffer + s->data_ptr, avail);
+        s->block_sectors = MIN(s->remaining, room);
+        s->buf_end = avail;
+        s->data_ptr = s->data_end = 0;
         s->status = ATA_DRDY | ATA_BSY;
         ide_aio_issue(s, IDE_AIO_ATAPI_READ);
         return;
@@ -98,8 +108,6 @@ void ide_atapi_pio_done(IDEState *s)
         atapi_ok(s);
         return;
     }
-    /* Chunks are even except the last; the limit is at least 2. */
-    limit = MAX(limit & ~1u, 2);
     uint32_t n = MIN(avail, limit);
     s->lcyl = n;
     s->hcyl = n >> 8;
@@ -122,7 +130,7 @@ void ide_atapi_aio_done(IDEState *s, int ret)
         }
         return;
     }
-    s->buf_end = s->block_sectors * CD_SECTOR_SIZE;
+    s->buf_end += s->block_sectors * CD_SECTOR_SIZE;
     s->lba += s->block_sectors;
     s->remaining -= s->block_sectors;
     ide_atapi_pio_done(s);

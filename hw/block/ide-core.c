@@ -108,7 +108,7 @@ static void ide_aio_cb(void *opaque, int ret)
             ide_dma_aio_done(s, ret, req->buf);
         } else if (req->op == IDE_AIO_ATAPI_READ) {
             if (ret >= 0) {
-                memcpy(s->io_buffer, req->buf,
+                memcpy(s->io_buffer + s->buf_end, req->buf,
                        s->block_sectors * CD_SECTOR_SIZE);
             }
             ide_atapi_aio_done(s, ret);
@@ -568,6 +568,9 @@ static bool ide_drive_check(IDEState *s, bool fix)
     CHECK(s->block_sectors * (s->kind == IDE_CD ? CD_SECTOR_SIZE :
                               IDE_SECTOR_SIZE) <= IDE_BUF_SIZE,
           s->block_sectors = 1);
+    CHECK(s->aio_op != IDE_AIO_ATAPI_READ || s->buf_end +
+          (uint64_t)s->block_sectors * CD_SECTOR_SIZE <= IDE_BUF_SIZE,
+          s->buf_end = 0; s->block_sectors = 1);
     bool moving = s->xfer == IDE_XFER_READ || s->xfer == IDE_XFER_WRITE ||
                   s->aio_op == IDE_AIO_PIO_READ ||
                   s->aio_op == IDE_AIO_PIO_WRITE ||

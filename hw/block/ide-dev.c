@@ -11,13 +11,74 @@
 static unsigned drive_serial;
 
 /* The translated geometry BIOSes expect: 16 heads, 63 sectors a track. */
-static void ide_guess_geometry(IDEState *s)
+static void ide_size_geometry(IDEState *s)
 {
     uint64_t cyls = s->nb_sectors / (16 * 63);
 
     s->heads = 16;
     s->sectors = 63;
-    s->cylinders = MAX(MIN(cyls, 16383), 1);
+    s->cylinders = MAX(MIN(cyls, 16383), 2);
+}
+
+static IDEChsTrans ide_auto_trans(IDEState *s)
+{
+    return s->cylinders <= 1024 && s->heads <= 16 && s->sectors <= 63 ?
+           IDE_CHS_TRANS_NONE : IDE_CHS_TRANS_LBA;
+}
+
+/*
+ * The geometry an MS-DOS partition table was made with: the first used
+ * entry is taken to end on a cylinder boundary.  False without a table.
+ */
+static bool ide_mbr_geometry(IDEState *s, uint32_t *cyls, uint32_t *heads,
+                             uint32_t *secs)
+{
+    uint8_t mbr[IDE_SECTOR_SIZE];
+
+    if (blk_pread(s->blk, 0, mbr, sizeof(mbr)) < 0 ||
+        mbr[510] != 0x55 || mbr[511] != 0xaa) {
+        return false;
+    }
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *p = mbr + 0x1be + 16 * i;
+        uint32_t h = p[5] + 1, sec = p[6] & 63;     /* end head, sector */
+        uint64_t c = sec ? s->nb_sectors / (h * sec) : 0;
+
+        if (!ldl_le(p + 12) || h == 1 || c < 1 || c > 16383) {
+            continue;
+        }
+        *cyls = c;
+        *heads = h;
+        *secs = sec;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * A disk without a given geometry, as QEMU guesses it: a partition
+ * table's geometry when it has at most 16 heads, untranslated; more heads
+ * mean a translating BIOS wrote it, so the standard geometry with LARGE
+ * (up to 131072 cylinders x heads) or LBA translation; no table, the
+ * standard geometry.
+ */
+static IDEChsTrans ide_guess_geometry(IDEState *s)
+{
+    uint32_t c, h, sec;
+
+    if (s->kind != IDE_HD || !ide_mbr_geometry(s, &c, &h, &sec)) {
+        ide_size_geometry(s);
+        return ide_auto_trans(s);
+    }
+    if (h > 16) {
+        ide_size_geometry(s);
+        return s->cylinders * s->heads <= 131072 ? IDE_CHS_TRANS_LARGE
+                                                 : IDE_CHS_TRANS_LBA;
+    }
+    s->cylinders = c;
+    s->heads = h;
+    s->sectors = sec;
+    return IDE_CHS_TRANS_NONE;
 }
 
 IDEState *ide_drive_attach(IDEBus *bus, int unit, IDEDriveKind kind,
@@ -66,8 +127,12 @@ IDEState *ide_drive_attach(IDEBus *bus, int unit, IDEDriveKind kind,
         s->cylinders = conf->cyls;
         s->heads = conf->heads;
         s->sectors = conf->secs;
+        s->chs_trans = ide_auto_trans(s);
     } else {
-        ide_guess_geometry(s);
+        s->chs_trans = ide_guess_geometry(s);
+    }
+    if (conf->chs_trans != IDE_CHS_TRANS_AUTO) {
+        s->chs_trans = conf->chs_trans;
     }
     drive_serial++;
     if (conf->serial) {
@@ -116,6 +181,8 @@ const char *ide_drive_name(IDEState *s)
 
 /* ---- the drive table ---- */
 
+/* As in QEMU, each if=ide drive gets an ide-hd or ide-cd device, so that
+ * -global ide-hd.serial=... and the QOM tree see it too. */
 bool ide_attach_drive_table(PCIIDEState *d, Error **errp)
 {
     for (int b = 0; b < MAX_IDE_BUS; b++) {
@@ -124,9 +191,13 @@ bool ide_attach_drive_table(PCIIDEState *d, Error **errp)
             if (!di) {
                 continue;
             }
-            IDEDriveKind kind = di->media == MEDIA_CDROM ? IDE_CD : IDE_HD;
-            if (!ide_drive_attach(&d->bus[b], u, kind, di->blk, NULL, errp) ||
-                !drive_claim(di, errp)) {
+            DeviceState *dev = device_new(di->media == MEDIA_CDROM ?
+                                          "ide-cd" : "ide-hd");
+            if (!device_set_prop(dev, "drive", di->id, errp) ||
+                !device_set_prop(dev, "bus", d->bus[b].name, errp) ||
+                !device_set_prop_int(dev, "unit", u, errp) ||
+                !device_realize(dev, errp)) {
+                device_free(dev);
                 error_prepend(errp, "-drive %s: ", di->optstr);
                 return false;
             }
@@ -140,12 +211,29 @@ bool ide_attach_drive_table(PCIIDEState *d, Error **errp)
 typedef struct IDEDevice {
     DeviceState parent_obj;
     BlockBackend *blk;                  /* drive=ID, claimed when set */
-    char *bus, *serial, *model, *ver;
+    char *bus, *serial, *model, *ver, *chs_trans;
     uint32_t unit, cyls, heads, secs;
     IDEState *s;
 } IDEDevice;
 
 #define IDE_UNIT_AUTO UINT32_MAX
+
+static bool ide_parse_chs_trans(const char *name, IDEChsTrans *trans)
+{
+    static const char *const names[] = {
+        [IDE_CHS_TRANS_AUTO] = "auto", [IDE_CHS_TRANS_NONE] = "none",
+        [IDE_CHS_TRANS_LBA] = "lba", [IDE_CHS_TRANS_LARGE] = "large",
+        [IDE_CHS_TRANS_RECHS] = "rechs",
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (!strcmp(name, names[i])) {
+            *trans = i;
+            return true;
+        }
+    }
+    return false;
+}
 
 static bool ide_dev_realize(DeviceState *dev, IDEDriveKind kind, Error **errp)
 {
@@ -184,6 +272,12 @@ static bool ide_dev_realize(DeviceState *dev, IDEDriveKind kind, Error **errp)
         .serial = d->serial, .model = d->model, .version = d->ver,
         .cyls = d->cyls, .heads = d->heads, .secs = d->secs, .qdev = dev,
     };
+    if (d->chs_trans && !ide_parse_chs_trans(d->chs_trans, &conf.chs_trans)) {
+        error_setg(errp, "Property '%s.bios-chs-trans' does not accept value "
+                   "'%s' (auto, none, lba, large or rechs)", dev->klass->name,
+                   d->chs_trans);
+        return false;
+    }
     /* A CD-ROM drive without a disc gets an empty backend. */
     BlockBackend *empty = blk ? NULL : blk_new_empty();
     d->s = ide_drive_attach(bus, unit, kind, blk ? blk : empty, &conf, errp);
@@ -221,6 +315,7 @@ static const Property ide_dev_props[] = {
     DEFINE_PROP_UINT32("cyls", IDEDevice, cyls, 0),
     DEFINE_PROP_UINT32("heads", IDEDevice, heads, 0),
     DEFINE_PROP_UINT32("secs", IDEDevice, secs, 0),
+    DEFINE_PROP_STRING("bios-chs-trans", IDEDevice, chs_trans),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -263,8 +358,7 @@ DEVICE_REGISTER(ide_cd_class)
 /* ---- CMOS: what the BIOS reads about disks ---- */
 
 /* Disk types and geometry of the primary disks (AT layout, type 47 =
- * "user defined"), and the translation byte SeaBIOS reads under QEMU:
- * LBA for disks past 1024 cylinders, none below. */
+ * "user defined"), and the translation byte SeaBIOS reads under QEMU. */
 void ide_cmos_init(DeviceState *rtc)
 {
     IDEBus *bus0 = ide_bus_find("ide.0"), *bus1 = ide_bus_find("ide.1");
@@ -276,7 +370,7 @@ void ide_cmos_init(DeviceState *rtc)
         if (!s || s->kind != IDE_HD) {
             continue;
         }
-        trans |= (s->cylinders > 1024 ? 1 : 0) << (2 * i);
+        trans |= (s->chs_trans - IDE_CHS_TRANS_NONE) << (2 * i);
         if (i >= 2) {
             continue;
         }

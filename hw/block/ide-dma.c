@@ -99,9 +99,12 @@ static void dma_chunk_done(IDEState *s, IDEDmaCursor next, uint32_t moved,
         return;
     }
     if (moved < len) {
-        /* The PRDs describe less than the transfer: interrupt 0, active 0,
-         * and the device still has data to move. */
+        /* The PRDs describe less than the transfer: interrupt 0, active 0;
+         * as in QEMU, the device gives up the command, ready, without an
+         * interrupt. */
         bus->bm_status &= ~BM_STATUS_ACTIVE;
+        s->dma_kind = IDE_DMA_NONE;
+        s->status = ATA_DRDY | ATA_DSC;
         return;
     }
     if (s->dma_done < s->dma_total) {
@@ -203,21 +206,21 @@ static void bm_cmd_write(IDEBus *bus, uint8_t val)
 {
     bool was = bus->bm_cmd & BM_CMD_START, now = val & BM_CMD_START;
 
+    if (was && !now) {
+        /* As in QEMU, a transfer under way completes first (the guest
+         * cannot tell it from a fast one): the disk never sees half of
+         * it.  A command still waiting for the start bit stays. */
+        IDEState *s = &bus->ifs[bus->dma_unit];
+        while (s->aio_inflight && s->aio_op == IDE_AIO_DMA) {
+            blk_drain(s->blk);
+        }
+        bus->bm_status &= ~BM_STATUS_ACTIVE;
+    }
     bus->bm_cmd = val & (BM_CMD_START | BM_CMD_WRITE);
     if (!was && now) {
         bus->dma = (IDEDmaCursor) { .prd = bus->bm_prd };
         bus->bm_status |= BM_STATUS_ACTIVE;
         ide_dma_run(bus);
-    } else if (was && !now) {
-        /* Stopping mid-transfer drops the chunk in flight; the device
-         * keeps its command until a reset or a new start. */
-        IDEState *s = &bus->ifs[bus->dma_unit];
-        if (s->aio_inflight && s->aio_op == IDE_AIO_DMA) {
-            s->gen++;
-            s->aio_inflight = false;
-            s->aio_op = IDE_AIO_NONE;
-        }
-        bus->bm_status &= ~BM_STATUS_ACTIVE;
     }
 }
 

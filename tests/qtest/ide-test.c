@@ -283,7 +283,8 @@ static void test_dma(void)
     qts_memread(s, BUF_ADDR + 0x4000, back, sizeof(back));
     g_assert_cmpmem(back, sizeof(back), buf, sizeof(buf));
 
-    /* PRDs shorter than the transfer: interrupt 0, active 0. */
+    /* PRDs shorter than the transfer: interrupt 0, active 0; the device
+     * drops the command (QEMU). */
     prd(s, 0, BUF_ADDR, 512, true);
     lba28(s, 0, 2);
     qts_outb(s, PRI + 7, 0xc8);
@@ -294,7 +295,7 @@ static void test_dma(void)
     }
     g_assert_cmphex(st & 7, ==, 0);
     g_assert_false(qts_get_irq(s, 14));
-    g_assert_cmphex(qts_inb(s, PRI_CTL) & 0x08, ==, 0x08);   /* still DRQ */
+    g_assert_cmphex(qts_inb(s, PRI_CTL), ==, 0x50);   /* DRDY, no DRQ */
     qts_quit(s);
 }
 
@@ -395,6 +396,91 @@ static void test_atapi(void)
     qts_quit(s);
 }
 
+/* A sparse disk whose MBR has one partition ending at end_head/sector. */
+static char *make_mbr_disk(uint64_t sectors, int end_head, int end_sector)
+{
+    char *path = NULL;
+    int fd = g_file_open_tmp("kestrel-ide-geo-XXXXXX", &path, NULL);
+    uint8_t mbr[512] = { 0 };
+
+    g_assert_cmpint(fd, >=, 0);
+    if (end_head >= 0) {
+        uint8_t *p = mbr + 0x1be;
+        p[0] = 0x80;
+        p[1] = 1;                       /* start: head 1, sector 1 */
+        p[2] = 1;
+        p[4] = 6;
+        p[5] = end_head;
+        p[6] = end_sector;
+        p[8] = 63;                      /* LBA 63, 8001 sectors */
+        p[12] = 0x41;
+        p[13] = 0x1f;
+        mbr[510] = 0x55;
+        mbr[511] = 0xaa;
+    }
+    g_assert_cmpint(write(fd, mbr, sizeof(mbr)), ==, sizeof(mbr));
+    g_assert_cmpint(ftruncate(fd, sectors * 512), ==, 0);
+    close(fd);
+    return path;
+}
+
+static void check_cmos_disk(QTS *s, int base, unsigned cyls, unsigned heads,
+                            unsigned secs)
+{
+    g_assert_cmpuint(qts_cmos_read(s, base) | qts_cmos_read(s, base + 1) << 8,
+                     ==, cyls);
+    g_assert_cmpuint(qts_cmos_read(s, base + 2), ==, heads);
+    g_assert_cmpuint(qts_cmos_read(s, base + 8), ==, secs);
+}
+
+/*
+ * Geometry and BIOS translation (CMOS 0x39, 2 bits a disk: 0 none, 1 LBA,
+ * 2 LARGE) as QEMU guesses them from a partition table, or as given.
+ */
+static void test_geometry(void)
+{
+    g_autofree char *lba = make_mbr_disk(61440, 127, 63);
+    g_autofree char *chs = make_mbr_disk(8388608, 15, 63);
+    g_autofree char *blank = make_mbr_disk(8388608, -1, 0);
+
+    /* More than 16 heads: a translating BIOS, standard geometry. */
+    QTS *s = qts_initf("-nodefaults -drive file=%s,format=raw,if=ide,index=0 "
+                       "-drive file=%s,format=raw,if=ide,index=1 "
+                       "-drive file=%s,format=raw,if=ide,index=2",
+                       lba, chs, blank);
+    check_cmos_disk(s, 0x1b, 60, 16, 63);
+    check_cmos_disk(s, 0x24, 8322, 16, 63);
+    g_assert_cmphex(qts_cmos_read(s, 0x39), ==, 0x02 | 0x00 << 2 | 0x01 << 4);
+    qts_quit(s);
+
+    s = qts_initf("-nodefaults -drive if=none,id=d0,file=%s,format=raw "
+                  "-device ide-hd,drive=d0,bus=ide.0,unit=0,cyls=480,heads=4,"
+                  "secs=32,bios-chs-trans=lba", lba);
+    check_cmos_disk(s, 0x1b, 480, 4, 32);
+    g_assert_cmphex(qts_cmos_read(s, 0x39), ==, 0x01);
+    qts_quit(s);
+
+    unlink(lba);
+    unlink(chs);
+    unlink(blank);
+}
+
+/* An if=ide drive is an ide-hd device, so -global reaches it too. */
+static void test_global_props(void)
+{
+    QTS *s = qts_initf("-drive file=%s,format=raw,if=ide,index=0 "
+                       "-global ide-hd.serial=gserial", disk_path);
+    uint16_t id[256];
+
+    qts_outb(s, PRI + 7, 0xec);
+    g_assert_cmphex(wait_not_busy(s, PRI_CTL), ==, 0x58);
+    pio_in(s, PRI, (uint8_t *)id, 512);
+    g_assert_cmphex(id[10], ==, 'g' << 8 | 's');
+    g_assert_cmphex(id[12], ==, 'i' << 8 | 'a');
+    g_assert_cmphex(id[13], ==, 'l' << 8 | ' ');
+    qts_quit(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -405,6 +491,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/errors", test_errors);
     g_test_add_func("/ide/dma", test_dma);
     g_test_add_func("/ide/atapi", test_atapi);
+    g_test_add_func("/ide/geometry", test_geometry);
+    g_test_add_func("/ide/global-props", test_global_props);
     int ret = g_test_run();
     unlink(disk_path);
     unlink(cd_path);

@@ -209,6 +209,9 @@ static void test_read_pio(void)
         { 0, 3, 1 },            /* 0 counts as the maximum */
         { 0xfffe, 20, 3 },      /* refills: 8 + 8 + 4 sectors */
         { 4096, 20, 10 },
+        /* Whole chunks across refills: 4 x 5120, 6 x 6000 + 4960. */
+        { 5120, 10, 4 },
+        { 6000, 20, 7 },
     };
 
     channel_reset(SEC);

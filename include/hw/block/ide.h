@@ -221,6 +221,15 @@ typedef enum IDEDmaKind {
 
 typedef struct IDEBus IDEBus;
 
+/* How a BIOS translates a disk's CHS geometry (CMOS 0x39: value - 1). */
+typedef enum {
+    IDE_CHS_TRANS_AUTO,             /* from the geometry */
+    IDE_CHS_TRANS_NONE,
+    IDE_CHS_TRANS_LBA,
+    IDE_CHS_TRANS_LARGE,
+    IDE_CHS_TRANS_RECHS,
+} IDEChsTrans;
+
 typedef struct IDEState {
     /* ---- configuration, set when a drive attaches (not saved) ---- */
     IDEBus *bus;
@@ -230,6 +239,7 @@ typedef struct IDEState {
     DeviceState *qdev;              /* the ide-hd / ide-cd device */
     uint64_t nb_sectors;            /* disk: 512-byte sectors */
     uint32_t cylinders, heads, sectors;   /* default CHS geometry */
+    IDEChsTrans chs_trans;          /* the BIOS' translation (CMOS 0x39) */
     char serial[21], model[41], version[9];
     bool wce_default;               /* write cache on at power-on */
 
@@ -318,7 +328,8 @@ typedef struct PCIIDEState {
 
 typedef struct IDEDriveConf {
     const char *serial, *model, *version;   /* NULL: QEMU's defaults */
-    uint32_t cyls, heads, secs;     /* 0: 16 heads, 63 sectors, from size */
+    uint32_t cyls, heads, secs;     /* 0: guessed (ide_drive_attach) */
+    IDEChsTrans chs_trans;
     DeviceState *qdev;              /* the ide-hd / ide-cd device, if any */
 } IDEDriveConf;
 
