@@ -1,8 +1,8 @@
 /*
  * "pc-testdev", the helper device kvm-unit-tests expect on x86:
  *   0xe0-0xe3  scratch register for byte/word/long (string) I/O tests
- *   0xe4-0xe7  scratch register accessible with any size and alignment
- *   0xe8-0xeb  flush-page: writes are accepted and ignored
+ *   0xe4-0xe7  flush-page (outl of an address): accepted and ignored
+ *   0xe8-0xeb  the same scratch register, any size and alignment
  *   0x2000+n   writing v sets ISA IRQ line n to !!v
  *   0xff000000 64 KiB of MMIO scratch memory (the tests' IORAM_BASE_PHYS
  *              and IORAM_LEN), exercising instruction emulation on MMIO
@@ -23,7 +23,6 @@ typedef struct PCTestdevState {
     MemoryRegion irq;
     MemoryRegion iomem;
     uint8_t ioport_data[4];
-    uint8_t ioport_byte_data[4];
     uint8_t iomem_buf[TESTDEV_IOMEM_SIZE];
 } PCTestdevState;
 
@@ -122,7 +121,6 @@ static void testdev_reset(DeviceState *dev)
     PCTestdevState *s = (PCTestdevState *)dev;
 
     memset(s->ioport_data, 0, sizeof(s->ioport_data));
-    memset(s->ioport_byte_data, 0, sizeof(s->ioport_byte_data));
     memset(s->iomem_buf, 0, sizeof(s->iomem_buf));
 }
 
@@ -132,7 +130,7 @@ static bool testdev_realize(DeviceState *dev, Error **errp)
 
     memory_region_init_io(&s->ioport, &scratch_ops, s->ioport_data,
                           "pc-testdev-ioport", 4);
-    memory_region_init_io(&s->ioport_byte, &scratch_ops, s->ioport_byte_data,
+    memory_region_init_io(&s->ioport_byte, &scratch_ops, s->ioport_data,
                           "pc-testdev-ioport-byte", 4);
     memory_region_init_io(&s->flush, &flush_page_ops, s,
                           "pc-testdev-flush-page", 4);
@@ -141,8 +139,8 @@ static bool testdev_realize(DeviceState *dev, Error **errp)
     memory_region_init_io(&s->iomem, &iomem_ops, s, "pc-testdev-iomem",
                           TESTDEV_IOMEM_SIZE);
     isa_register_ioport(&s->ioport, 0xe0);
-    isa_register_ioport(&s->ioport_byte, 0xe4);
-    isa_register_ioport(&s->flush, 0xe8);
+    isa_register_ioport(&s->flush, 0xe4);
+    isa_register_ioport(&s->ioport_byte, 0xe8);
     isa_register_ioport(&s->irq, 0x2000);
     memory_region_add_subregion(get_system_memory(), TESTDEV_IOMEM_BASE,
                                 &s->iomem);
@@ -151,15 +149,14 @@ static bool testdev_realize(DeviceState *dev, Error **errp)
 
 static const VMStateField testdev_fields[] = {
     VMSTATE_BUFFER(ioport_data, PCTestdevState),
-    VMSTATE_BUFFER(ioport_byte_data, PCTestdevState),
     VMSTATE_BUFFER(iomem_buf, PCTestdevState),
     VMSTATE_END_OF_LIST()
 };
 
 static const VMStateDescription testdev_vmsd = {
     .name = "pc-testdev",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = testdev_fields,
 };
 

@@ -1,7 +1,7 @@
 /*
- * pc-testdev as kvm-unit-tests use it: scratch I/O registers at 0xe0 and
- * 0xe4, the flush-page port, ISA IRQ lines at 0x2000 + n and the MMIO
- * scratch memory at 0xff000000.
+ * pc-testdev as kvm-unit-tests use it: the scratch I/O register at 0xe0
+ * (and 0xe8), the flush-page port at 0xe4, ISA IRQ lines at 0x2000 + n and
+ * the MMIO scratch memory at 0xff000000.
  */
 #include "hw/isa/isa.h"
 
@@ -53,13 +53,16 @@ static void test_ioport(void)
     io_write(0xe1, 0xaa, 1);
     g_assert_cmphex(io_read(0xe0, 4), ==, 0x1234aa78);
 
-    /* 0xe4 takes any size at any offset */
-    io_write(0xe4, 0xdeadbeef, 4);
-    g_assert_cmphex(io_read(0xe5, 2), ==, 0xadbe);
-    io_write(0xe6, 0x5566, 2);
-    g_assert_cmphex(io_read(0xe4, 4), ==, 0x5566beef);
+    /* 0xe8 is the same register, any size at any offset */
+    io_write(0xe8, 0xdeadbeef, 4);
+    g_assert_cmphex(io_read(0xe0, 4), ==, 0xdeadbeef);
+    g_assert_cmphex(io_read(0xe9, 2), ==, 0xadbe);
+    io_write(0xea, 0x5566, 2);
+    g_assert_cmphex(io_read(0xe8, 4), ==, 0x5566beef);
+    g_assert_cmphex(io_read(0xe2, 2), ==, 0x5566);
 
-    io_write(0xe8, 0x1000, 4);          /* flush page: accepted */
+    io_write(0xe4, 0x1000, 4);          /* flush page: accepted */
+    g_assert_cmphex(io_read(0xe0, 4), ==, 0x5566beef);
 }
 
 static void test_irq_lines(void)
