@@ -96,6 +96,27 @@ JsonNode *qmp_query_kvm(JsonObject *args, Error **errp)
     return json_node_new_object_take(o);
 }
 
+static JsonNode *qmp_query_machines(JsonObject *args, Error **errp)
+{
+    JsonArray *arr = json_array_new();
+    for (const MachineTypeInfo *m = machine_types; m->name; m++) {
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "name", m->name);
+        if (m->alias) {
+            json_object_set_string_member(o, "alias", m->alias);
+        }
+        if (m->is_default) {
+            json_object_set_boolean_member(o, "is-default", true);
+        }
+        json_object_set_int_member(o, "cpu-max", m->max_cpus);
+        json_object_set_boolean_member(o, "hotpluggable-cpus", false);
+        json_object_set_boolean_member(o, "numa-mem-supported", false);
+        json_object_set_boolean_member(o, "deprecated", false);
+        json_array_add_object_element(arr, o);
+    }
+    return json_node_new_array_take(arr);
+}
+
 static JsonNode *qmp_query_target(JsonObject *args, Error **errp)
 {
     JsonObject *o = json_object_new();
@@ -265,6 +286,9 @@ static const QmpCommand query_commands_cmd = {
 static const QmpCommand query_name_cmd = { "query-name", qmp_query_name };
 static const QmpCommand query_kvm_cmd = { "query-kvm", qmp_query_kvm };
 static const QmpCommand query_target_cmd = { "query-target", qmp_query_target };
+static const QmpCommand query_machines_cmd = {
+    "query-machines", qmp_query_machines,
+};
 static const QmpCommand query_cpus_fast_cmd = {
     "query-cpus-fast", qmp_query_cpus_fast,
 };
@@ -289,6 +313,7 @@ QMP_COMMAND_REGISTER(query_commands_cmd)
 QMP_COMMAND_REGISTER(query_name_cmd)
 QMP_COMMAND_REGISTER(query_kvm_cmd)
 QMP_COMMAND_REGISTER(query_target_cmd)
+QMP_COMMAND_REGISTER(query_machines_cmd)
 QMP_COMMAND_REGISTER(query_cpus_fast_cmd)
 QMP_COMMAND_REGISTER(query_chardev_cmd)
 QMP_COMMAND_REGISTER(query_pci_cmd)

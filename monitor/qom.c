@@ -58,7 +58,9 @@ static void node_free(QomNode *n)
 static QomNode *build_tree(void)
 {
     QomNode *root = node_add(NULL, "", "container");
-    QomNode *machine = node_add(root, "machine", "pc-i440fx-kestrel-machine");
+    QomNode *machine = node_add(root, "machine", current_machine &&
+                                machine_is_none(current_machine) ?
+                                "none-machine" : "pc-i440fx-kestrel-machine");
     machine->machine = true;
     QomNode *peripheral = node_add(machine, "peripheral", "container");
     node_add(machine, "peripheral-anon", "container");
@@ -311,14 +313,45 @@ out:
     return v;
 }
 
+/*
+ * The device types, the part of QEMU's type tree that tests probe for
+ * (implements "device", or one type by name); all are concrete.
+ */
+static JsonNode *qmp_qom_list_types(JsonObject *args, Error **errp)
+{
+    const char *implements = qmp_arg_str(args, "implements");
+    GPtrArray *list = device_class_list();
+    JsonArray *arr = json_array_new();
+
+    for (guint i = 0; i < list->len; i++) {
+        const DeviceClass *dc = g_ptr_array_index(list, i);
+        if (implements && strcmp(implements, "device") &&
+            strcmp(implements, dc->name)) {
+            continue;
+        }
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "name", dc->name);
+        json_object_set_string_member(o, "parent", "device");
+        json_array_add_object_element(arr, o);
+    }
+    g_ptr_array_free(list, true);
+    return json_node_new_array_take(arr);
+}
+
 static const QmpCommand qom_list_cmd = {
     "qom-list", qmp_qom_list, { { "path", QMP_ARG_STRING } },
+};
+static const QmpCommand qom_list_types_cmd = {
+    "qom-list-types", qmp_qom_list_types,
+    { { "implements", QMP_ARG_STRING, true },
+      { "abstract", QMP_ARG_BOOL, true } },
 };
 static const QmpCommand qom_get_cmd = {
     "qom-get", qmp_qom_get,
     { { "path", QMP_ARG_STRING }, { "property", QMP_ARG_STRING } },
 };
 QMP_COMMAND_REGISTER(qom_list_cmd)
+QMP_COMMAND_REGISTER(qom_list_types_cmd)
 QMP_COMMAND_REGISTER(qom_get_cmd)
 
 /* ---- info qtree ---- */

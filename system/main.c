@@ -32,7 +32,7 @@ static const CmdlineOption options[] = {
     { "append", true, "-append CMDLINE      kernel command line" },
     { "audio", true, "-audio none          no audio (there is no sound device)" },
     { "bios", true, "-bios FILE           firmware image (default bios-256k.bin)" },
-    { "boot", true, "-boot [order=c][,menu=on|off][,splash-time=MS][,reboot-timeout=MS]" },
+    { "boot", true, "-boot [order=cad][,once=d][,menu=on|off][,splash-time=MS][,reboot-timeout=MS]" },
     { "cdrom", true, "-cdrom FILE          IDE CD-ROM image (index 2)" },
     { "chardev", true, "-chardev BACKEND,id=ID[,...]  stdio, null, file, pty, socket" },
     { "cpu", true, "-cpu host|max|qemu64 CPU model (help lists them)" },
@@ -59,6 +59,7 @@ static const CmdlineOption options[] = {
     { "mon", true, "-mon chardev=ID[,mode=readline|control][,pretty=on]  monitor on a chardev" },
     { "monitor", true, "-monitor DEV         HMP monitor on DEV (stdio, unix:P,server,nowait, none)" },
     { "name", true, "-name NAME            guest name" },
+    { "no-fd-bootchk", false, "-no-fd-bootchk       BIOS: boot from floppy without a boot signature" },
     { "no-reboot", false, "-no-reboot           exit instead of rebooting" },
     { "no-shutdown", false, "-no-shutdown         stay after guest poweroff" },
     { "nodefaults", false, "-nodefaults          no default devices" },
@@ -202,14 +203,23 @@ static void parse_machine(MachineState *ms, const char *arg)
     const char *v = opts_get(opts, "type");
     if (v) {
         if (!strcmp(v, "help") || !strcmp(v, "?")) {
-            printf("Supported machines are:\n"
-                   "pc                   Standard PC (i440FX + PIIX, 1996) (default)\n"
-                   "pc-i440fx-kestrel    Standard PC (i440FX + PIIX, 1996) (alias of pc)\n");
+            printf("Supported machines are:\n");
+            for (const MachineTypeInfo *m = machine_types; m->name; m++) {
+                if (m->alias) {
+                    printf("%-20s %s (alias of %s)\n", m->alias, m->desc,
+                           m->name);
+                }
+                printf("%-20s %s%s\n", m->name, m->desc,
+                       m->is_default ? " (default)" : "");
+            }
             exit(0);
         }
-        if (strcmp(v, "pc") && strcmp(v, "pc-i440fx-kestrel") &&
-            !g_str_has_prefix(v, "pc-i440fx-")) {
+        if (!strcmp(v, "none")) {
+            ms->type = "none";
+        } else if (strcmp(v, "pc") && !g_str_has_prefix(v, "pc-i440fx-")) {
             die("unsupported machine type '%s' (use -machine help to list)", v);
+        } else {
+            ms->type = "pc";
         }
     }
     if ((v = opts_get(opts, "accel"))) {
@@ -248,6 +258,14 @@ static void parse_machine(MachineState *ms, const char *arg)
     opts_free(opts);
 }
 
+/*
+ * Several -accel options are tried in order, as in QEMU: the first that
+ * is available wins ("-accel kvm -accel tcg" is KVM, or TCG without
+ * /dev/kvm; kestrel has no TCG, so tcg is never available).
+ */
+static bool accel_chosen, accel_kvm_wanted;
+static const char *accel_unavailable;   /* the -accel that was skipped */
+
 static void parse_accel(MachineState *ms, const char *arg)
 {
     Error *err = NULL;
@@ -264,19 +282,61 @@ static void parse_accel(MachineState *ms, const char *arg)
     }
     if (!strcmp(v, "qtest")) {
         accel = ACCEL_QTEST;
+    } else if (!strcmp(v, "tcg")) {
+        accel_unavailable = arg;
+        opts_free(opts);
+        return;
     } else if (strcmp(v, "kvm")) {
         die("-accel %s: accelerator '%s' is not available (kvm or qtest)",
             arg, v);
     }
+    if (accel_chosen) {
+        opts_free(opts);
+        return;
+    }
+    if (accel == ACCEL_KVM && access("/dev/kvm", R_OK | W_OK)) {
+        accel_kvm_wanted = true;        /* unless a later one works */
+        opts_free(opts);
+        return;
+    }
     if ((v = opts_get(opts, "kernel-irqchip"))) {
-        g_autofree char *m = g_strdup_printf("pc,kernel-irqchip=%s", v);
+        g_autofree char *m = g_strdup_printf("kernel-irqchip=%s", v);
         parse_machine(ms, m);
     }
     ms->accel = accel;
+    accel_chosen = true;
     opts_free(opts);
 }
 
-/* -boot: firmware hints in fw_cfg (QEMU's syntax; "-boot d" is order=d). */
+/* After all options: -accel options of which none was available. */
+static void finish_accel(MachineState *ms)
+{
+    if (accel_chosen) {
+        return;
+    }
+    if (accel_kvm_wanted) {
+        ms->accel = ACCEL_KVM;          /* fails with KVM's own error */
+    } else if (accel_unavailable) {
+        die("-accel %s: accelerator 'tcg' is not available (kvm or qtest)",
+            accel_unavailable);
+    }
+}
+
+/* Drive letters a-p, each at most once (the board checks which it has). */
+static void check_boot_devices(const char *arg, const char *devices)
+{
+    for (const char *p = devices; *p; p++) {
+        if (*p < 'a' || *p > 'p') {
+            die("-boot %s: invalid boot device '%c'", arg, *p);
+        }
+        if (strchr(p + 1, *p)) {
+            die("-boot %s: boot device '%c' was given twice", arg, *p);
+        }
+    }
+}
+
+/* -boot: firmware hints in fw_cfg and CMOS (QEMU's syntax; "-boot d" is
+ * order=d; a later -boot overrides only the keys it gives). */
 static void parse_boot(MachineState *ms, PCBoardOptions *board,
                        const char *arg)
 {
@@ -292,11 +352,15 @@ static void parse_boot(MachineState *ms, PCBoardOptions *board,
     if (!opts || !opts_check_keys(opts, "-boot", keys, &err)) {
         die("-boot %s: %s", arg, err->msg);
     }
-    if ((v = opts_get(opts, "order")) || (v = opts_get(opts, "once"))) {
-        if (!*v || strspn(v, "abcdnp") != strlen(v)) {
-            die("-boot %s: invalid boot device in '%s'", arg, v);
-        }
+    if ((v = opts_get(opts, "order"))) {
+        check_boot_devices(arg, v);
+        g_free((char *)ms->boot_order);
         ms->boot_order = g_strdup(v);
+    }
+    if ((v = opts_get(opts, "once"))) {
+        check_boot_devices(arg, v);
+        g_free((char *)ms->boot_once);
+        ms->boot_once = g_strdup(v);
     }
     if ((v = opts_get(opts, "menu")) && !opt_parse_bool(v, &board->boot_menu)) {
         die("-boot %s: menu=%s: expected on or off", arg, v);
@@ -573,6 +637,8 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(n, "debugcon")) {
             debugcon_spec = arg;
+        } else if (!strcmp(n, "no-fd-bootchk")) {
+            board.no_fd_bootchk = true;
         } else if (!strcmp(n, "no-reboot")) {
             ms->no_reboot = true;
         } else if (!strcmp(n, "no-shutdown")) {
@@ -613,11 +679,21 @@ int main(int argc, char **argv)
             }
         }
     }
+    finish_accel(ms);
     if (ms->initrd_filename && !ms->kernel_filename) {
         die("-initrd only allowed with -kernel option");
     }
     if (ms->kernel_cmdline[0] && !ms->kernel_filename) {
         die("-append only allowed with -kernel option");
+    }
+    if (machine_is_none(ms)) {
+        if (ms->accel != ACCEL_QTEST) {
+            die("-machine none: only with the qtest accelerator");
+        }
+        if (device_opts->len) {
+            die("-device %s: machine 'none' has no bus for devices",
+                (char *)g_ptr_array_index(device_opts, 0));
+        }
     }
     (void)display_none;
 
@@ -696,7 +772,7 @@ int main(int argc, char **argv)
     if (!drive_open_all(&err)) {
         die_err(err);
     }
-    if (!pc_init(ms, &board, &err)) {
+    if (!machine_is_none(ms) && !pc_init(ms, &board, &err)) {
         die_err(err);
     }
     for (guint i = 0; i < device_opts->len; i++) {
@@ -705,7 +781,7 @@ int main(int argc, char **argv)
             die("-device %s: %s", arg, err->msg);
         }
     }
-    if (!pc_machine_done(ms, &err)) {
+    if (!machine_is_none(ms) && !pc_machine_done(ms, &err)) {
         die_err(err);
     }
     if (!monitor_start_all(&err)) {

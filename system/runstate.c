@@ -13,6 +13,13 @@
 #include <signal.h>
 
 MachineState *current_machine;
+
+const MachineTypeInfo machine_types[] = {
+    { "pc-i440fx-kestrel", "pc", "Standard PC (i440FX + PIIX, 1996)", 255,
+      true },
+    { "none", NULL, "empty machine", 1, false },
+    { NULL },
+};
 const AccelOps *current_accel;
 
 static RunState current_runstate = RUN_STATE_PRELAUNCH;

@@ -38,6 +38,8 @@ static MemoryRegion ram, ram_below_4g, ram_above_4g, pci_memory;
 static MemoryRegion bios, isa_bios, option_rom;
 static FWCfgState *fw_cfg;
 static DeviceState *rtc;
+static const char *boot_order;          /* restored by the first reset */
+static bool no_fd_bootchk;
 
 static bool pc_memory_init(MachineState *ms, Error **errp)
 {
@@ -143,9 +145,74 @@ static void pc_cmos_init(MachineState *ms)
     mc146818rtc_set_cmos_data(rtc, 0x10, 0);            /* no floppies */
     /* Equipment byte: FPU present, PS/2 mouse port. */
     mc146818rtc_set_cmos_data(rtc, 0x14, 0x02 | 0x04);
-    /* Boot order: hard disk, then CD-ROM, then floppy (QEMU's "cad"). */
-    mc146818rtc_set_cmos_data(rtc, 0x3d, 0x02 | (0x03 << 4));
-    mc146818rtc_set_cmos_data(rtc, 0x38, 0x01 << 4);
+}
+
+/*
+ * The boot order as the BIOS reads it from CMOS: up to three devices,
+ * 1 floppy (a, b), 2 hard disk (c), 3 CD-ROM (d), 4 network (n), in the
+ * low and high nibble of 0x3d and the high nibble of 0x38, whose bit 0
+ * skips the floppy boot signature check.
+ */
+static bool pc_cmos_set_boot(const char *order, Error **errp)
+{
+    uint8_t bds[3] = { 0 };
+
+    for (size_t i = 0; order[i]; i++) {
+        if (i == ARRAY_SIZE(bds)) {
+            error_setg(errp, "Too many boot devices for PC");
+            return false;
+        }
+        switch (order[i]) {
+        case 'a':
+        case 'b':
+            bds[i] = 1;
+            break;
+        case 'c':
+            bds[i] = 2;
+            break;
+        case 'd':
+            bds[i] = 3;
+            break;
+        case 'n':
+            bds[i] = 4;
+            break;
+        default:
+            error_setg(errp, "Invalid boot device for PC: '%c'", order[i]);
+            return false;
+        }
+    }
+    mc146818rtc_set_cmos_data(rtc, 0x3d, bds[0] | bds[1] << 4);
+    mc146818rtc_set_cmos_data(rtc, 0x38, bds[2] << 4 | no_fd_bootchk);
+    return true;
+}
+
+/* -boot once= lasts until the first reset after start-up. */
+static void pc_boot_once_done(SystemEvent event, ShutdownCause cause,
+                              void *opaque)
+{
+    if (event == SYSTEM_EVENT_RESET && boot_order) {
+        pc_cmos_set_boot(boot_order, NULL);     /* checked at start-up */
+        boot_order = NULL;
+    }
+}
+
+static bool pc_boot_init(MachineState *ms, const PCBoardOptions *opts,
+                         Error **errp)
+{
+    const char *order = ms->boot_order ? ms->boot_order : "cad";
+
+    no_fd_bootchk = opts->no_fd_bootchk;
+    if (!pc_cmos_set_boot(order, errp)) {
+        return false;
+    }
+    if (ms->boot_once) {
+        if (!pc_cmos_set_boot(ms->boot_once, errp)) {
+            return false;
+        }
+        boot_order = order;
+        system_event_add_notifier(pc_boot_once_done, NULL);
+    }
+    return true;
 }
 
 bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
@@ -212,6 +279,9 @@ bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
         fw_cfg_add_file(fw_cfg, "etc/boot-fail-wait", &t, sizeof(t));
     }
     pc_cmos_init(ms);
+    if (!pc_boot_init(ms, opts, errp)) {
+        return false;
+    }
 
     SmbiosConfig smbios = {
         .below_4g_mem_size = ms->below_4g_mem_size,

@@ -29,7 +29,8 @@ typedef struct MachineState {
     const char *initrd_filename;
     const char *kernel_cmdline;
     bool firmware_boot;          /* -kernel via the BIOS and an option ROM */
-    const char *boot_order;
+    const char *boot_order;      /* -boot order=, NULL: the board's */
+    const char *boot_once;       /* -boot once=: until the first reset */
     const char *name;
     bool no_reboot;
     bool no_shutdown;
@@ -41,6 +42,23 @@ typedef struct MachineState {
 } MachineState;
 
 extern MachineState *current_machine;
+
+/* The machine types -machine accepts; the list ends with a NULL name. */
+typedef struct MachineTypeInfo {
+    const char *name;
+    const char *alias;           /* or NULL */
+    const char *desc;
+    unsigned max_cpus;
+    bool is_default;
+} MachineTypeInfo;
+extern const MachineTypeInfo machine_types[];
+
+/* -machine none: no board, no RAM, no devices (qtest only). */
+static inline bool machine_is_none(const MachineState *ms)
+{
+    return !strcmp(ms->type, "none");
+}
+
 /* Firmware search path: -L directories then the built-in default. */
 char *firmware_find(const char *name);
 void firmware_path_add(const char *dir);

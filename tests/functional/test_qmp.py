@@ -224,6 +224,43 @@ def every_command_and_reply_shape():
 
 
 @case
+def machine_none_and_type_queries():
+    """What libqtest's qtest_has_machine/qtest_has_device ask, with the
+    empty machine QEMU's tests start for it.  The first available -accel
+    wins (tcg never is; kvm after qtest is not tried)."""
+    path = sock_path("q-none.sock")
+    p = subprocess.Popen([KESTREL, "-machine", "none", "-accel", "tcg",
+                          "-accel", "qtest", "-accel", "kvm",
+                          "-display", "none", "-qmp",
+                          f"unix:{path},server,nowait"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    procs.append(p)
+    p.serial, p.err = None, OutputReader(p.stderr)
+    q = QMP.unix(path)
+    machines = {m["name"]: m for m in q.execute("query-machines")}
+    assert "none" in machines, machines
+    pc = [m for m in machines.values() if m.get("alias") == "pc"]
+    assert len(pc) == 1 and pc[0].get("is-default") is True, machines
+    for m in machines.values():
+        assert isinstance(m["cpu-max"], int), m
+    assert_eq(q.execute("qom-get", path="/machine", property="type"),
+              "none-machine", "machine type")
+    assert_eq(q.execute("query-pci"), [], "no PCI bus")
+    types = {t["name"] for t in q.execute("qom-list-types",
+                                          implements="device",
+                                          abstract=False)}
+    assert {"pc-testdev", "ide-hd", "isa-serial"} <= types, types
+    assert_eq([t["name"] for t in q.execute("qom-list-types",
+                                            implements="ide-cd")],
+              ["ide-cd"], "one type by name")
+    assert_eq(q.execute("qom-list-types", implements="no-such-type"), [],
+              "unknown type")
+    q.execute("quit")
+    assert_eq(p.wait(timeout=10), 0, "exit status")
+
+
+@case
 def lifecycle_commands_and_events():
     path, path2 = sock_path("q3.sock"), sock_path("q3b.sock")
     p = start(["-qmp", f"unix:{path},server,nowait",

@@ -463,6 +463,36 @@ static void test_board_cmos(void)
     qts_quit(s);
 }
 
+/* Boot devices (1 floppy, 2 disk, 3 CD, 4 network) in 0x3d and 0x38. */
+static uint16_t boot_order(QTS *s)
+{
+    return rd(s, 0x38) | rd(s, 0x3d) << 8;
+}
+
+static void test_boot_order(void)
+{
+    QTS *s = qts_init("-nodefaults");
+    g_assert_cmphex(boot_order(s), ==, 0x1230);     /* QEMU's "cad" */
+    qts_quit(s);
+
+    s = qts_init("-nodefaults -boot nda -no-fd-bootchk");
+    g_assert_cmphex(boot_order(s), ==, 0x3411);
+    qts_quit(s);
+
+    s = qts_init("-nodefaults -boot order=c -boot order= -boot menu=on");
+    g_assert_cmphex(boot_order(s), ==, 0x0000);
+    qts_quit(s);
+
+    /* once= holds until the first reset, then order= is back. */
+    s = qts_init("-nodefaults -boot once=d,order=nc");
+    g_assert_cmphex(boot_order(s), ==, 0x0300);
+    qts_outb(s, 0xcf9, 0x06);
+    g_assert_cmphex(boot_order(s), ==, 0x2400);
+    qts_outb(s, 0xcf9, 0x06);
+    g_assert_cmphex(boot_order(s), ==, 0x2400);
+    qts_quit(s);
+}
+
 /* Machine reset (PIIX3 0xcf9) clears the interrupt enables, keeps time. */
 static void test_reset(void)
 {
@@ -507,6 +537,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtc/nmi-mask-bit", test_nmi_bit);
     g_test_add_func("/rtc/nvram", test_nvram);
     g_test_add_func("/rtc/board-cmos", test_board_cmos);
+    g_test_add_func("/rtc/board-cmos/boot-order", test_boot_order);
     g_test_add_func("/rtc/machine-reset", test_reset);
     return g_test_run();
 }

@@ -12,6 +12,7 @@ typedef struct PCBoardOptions {
     bool nographic;
     uint8_t uuid[16];
     bool boot_menu;
+    bool no_fd_bootchk;         /* -no-fd-bootchk (CMOS 0x38 bit 0) */
     int splash_time;            /* ms, -1: not given */
     int64_t reboot_timeout;     /* ms, -1: never, -2: not given */
 } PCBoardOptions;
