@@ -11,7 +11,7 @@
 #include "chardev/char.h"
 #include "block/drive.h"
 #include "system/qtest.h"
-#include "monitor/monitor.h"
+#include "monitor/module.h"
 #include "util/opts.h"
 #include "config-host.h"
 #include <malloc.h>
@@ -509,6 +509,18 @@ static void device_help(const char *name)
 
 /* ---- main ---- */
 
+/* An HMP monitor on chr (-nographic, -serial mon:...): loads the module. */
+static void add_hmp_monitor(Chardev *chr)
+{
+    Error *err = NULL;
+    const MonitorModuleOps *mon = monitor_module_load(&err);
+
+    if (!mon) {
+        die_err(err);
+    }
+    mon->add_chardev(chr, MONITOR_HMP);
+}
+
 static const char *pidfile;
 
 static void remove_pidfile(void)
@@ -674,7 +686,8 @@ int main(int argc, char **argv)
             parse_run_with(arg);
         } else if (!strcmp(n, "qmp") || !strcmp(n, "qmp-pretty") ||
                    !strcmp(n, "monitor") || !strcmp(n, "mon")) {
-            if (!monitor_parse_option(n, arg, &err)) {
+            const MonitorModuleOps *mon = monitor_module_load(&err);
+            if (!mon || !mon->parse_option(n, arg, &err)) {
                 die_err(err);
             }
         }
@@ -722,12 +735,13 @@ int main(int argc, char **argv)
                 err->msg);
         }
     }
-    if (!monitor_open_chardevs(&err)) {
+    const MonitorModuleOps *mon = monitor_module_get();
+    if (mon && !mon->open_chardevs(&err)) {
         die_err(err);
     }
     /* -nographic, like QEMU: serial and HMP share stdio through a mux,
      * unless -serial or a monitor option says otherwise. */
-    bool default_monitor = !ms->nodefaults && !monitor_configured();
+    bool default_monitor = !ms->nodefaults && !(mon && mon->configured());
     if (nographic && !nr_serial && !ms->nodefaults) {
         serial_specs[nr_serial++] = default_monitor ? "mon:stdio" : "stdio";
     } else if (!nr_serial && !ms->nodefaults) {
@@ -737,7 +751,7 @@ int main(int argc, char **argv)
         if (!chr) {
             die("-nographic: monitor on stdio: %s", err->msg);
         }
-        monitor_add_chardev(chr, MONITOR_HMP);
+        add_hmp_monitor(chr);
     }
     for (unsigned i = 0; i < nr_serial; i++) {
         g_autofree char *id = g_strdup_printf("serial%u", i);
@@ -747,7 +761,7 @@ int main(int argc, char **argv)
         }
         board.serial_chardev[i] = chr ? chardev_id(chr) : NULL;
         if (chr && g_str_has_prefix(serial_specs[i], "mon:")) {
-            monitor_add_chardev(chr, MONITOR_HMP);
+            add_hmp_monitor(chr);
         }
     }
     if (debugcon_spec) {
@@ -784,7 +798,8 @@ int main(int argc, char **argv)
     if (!machine_is_none(ms) && !pc_machine_done(ms, &err)) {
         die_err(err);
     }
-    if (!monitor_start_all(&err)) {
+    mon = monitor_module_get();
+    if (mon && !mon->start_all(&err)) {
         die_err(err);
     }
     qemu_system_reset(SHUTDOWN_CAUSE_NONE);

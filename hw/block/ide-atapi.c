@@ -6,6 +6,8 @@
 #include "ide-internal.h"
 #include "block/block.h"
 
+void (*ide_tray_moved_hook)(IDEState *s, bool open);
+
 /* GET EVENT STATUS NOTIFICATION media event codes. */
 #define MEC_NO_CHANGE       0
 #define MEC_EJECT_REQUEST   1

@@ -67,7 +67,14 @@ void ide_atapi_dma_done(IDEState *s, int ret);
 /* How messages name a drive: its -drive id, else its device id. */
 const char *ide_drive_name(IDEState *s);
 /* QMP DEVICE_TRAY_MOVED. */
-void ide_tray_moved(IDEState *s, bool open);
+/* Set by the monitor module, which reports DEVICE_TRAY_MOVED. */
+extern void (*ide_tray_moved_hook)(IDEState *s, bool open);
+static inline void ide_tray_moved(IDEState *s, bool open)
+{
+    if (ide_tray_moved_hook) {
+        ide_tray_moved_hook(s, open);
+    }
+}
 
 /* ---- ide-dma.c ---- */
 

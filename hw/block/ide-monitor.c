@@ -7,7 +7,7 @@
 #include "block/drive.h"
 #include "monitor/monitor.h"
 
-void ide_tray_moved(IDEState *s, bool open)
+static void report_tray_moved(IDEState *s, bool open)
 {
     DriveInfo *d = s->blk ? drive_get_by_blk(s->blk) : NULL;
     JsonObject *data = json_object_new();
@@ -17,6 +17,11 @@ void ide_tray_moved(IDEState *s, bool open)
                                   s->qdev->id : "");
     json_object_set_boolean_member(data, "tray-open", open);
     qmp_event_send("DEVICE_TRAY_MOVED", data);
+}
+
+static void __attribute__((constructor)) ide_monitor_init(void)
+{
+    ide_tray_moved_hook = report_tray_moved;
 }
 
 static IDEState *find_cd(const char *device, const char *id, Error **errp)

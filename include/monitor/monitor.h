@@ -10,6 +10,7 @@
 #define MONITOR_MONITOR_H
 
 #include "util/osdep.h"
+#include "monitor/module.h"
 #include <json-glib/json-glib.h>
 
 typedef struct Monitor Monitor;
@@ -111,11 +112,6 @@ int monitor_cpu_index(Monitor *mon);
 char *hmp_run_command_line(const char *line, int cpu_index);
 
 /* ---- set-up ---- */
-
-typedef enum {
-    MONITOR_HMP,
-    MONITOR_QMP,
-} MonitorMode;
 
 /* Command line: -qmp, -qmp-pretty, -monitor, -mon (checked here). */
 bool monitor_parse_option(const char *opt, const char *arg, Error **errp);

@@ -5,6 +5,7 @@ usage: test_cmdline.py KESTREL
 No core dump, no hang, nothing on stdout, the message names what is wrong.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,21 @@ def main():
         else:
             passed += 1
             print(f"ok - {' '.join(args)}")
+    # The monitor is a module beside the executable: a copy of the
+    # executable without it runs a VM but refuses a monitor, clearly.
+    with tempfile.TemporaryDirectory() as alone:
+        copy = os.path.join(alone, os.path.basename(kestrel))
+        shutil.copy(kestrel, copy)
+        p = subprocess.run([copy, "-qmp", "stdio", "-machine", "accel=qtest",
+                            "-display", "none"], capture_output=True,
+                           text=True, timeout=20)
+        if p.returncode == 1 and "cannot load the monitor module" in p.stderr:
+            passed += 1
+            print("ok - -qmp without kestrel-monitor.so")
+        else:
+            failed += 1
+            print(f"not ok - -qmp without kestrel-monitor.so: status "
+                  f"{p.returncode}, {p.stderr.strip()!r}")
     print(f"{len(CASES)} malformed cases; {passed} passed, {failed} failed")
     return 1 if failed else 0
 
