@@ -556,13 +556,13 @@ class Bench:
                   git_describe(), first_line([QEMU, "--version"]),
                   first_line([QEMU_IMG, "--version"]), elapsed))
         L.append("")
-        L.append("Load average at the start and end of the run: %s / %s "
-                 "(other work on this 2-CPU machine shows up as spread)." %
-                 (self.load_start, loadavg()))
+        L.append("Load average before the run: %s; after it: %s (the "
+                 "after figure includes the run's own load: threads waiting "
+                 "on the disk count toward it). Other work on this 2-CPU "
+                 "machine shows up as spread." % (self.load_start, loadavg()))
         L.append("")
         try:
-            busy = max(float(self.load_start.split()[0]),
-                       float(loadavg().split()[0])) > 1.5
+            busy = float(self.load_start.split()[0]) > 1.5
         except ValueError:
             busy = False
         if busy:
