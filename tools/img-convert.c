@@ -1,7 +1,8 @@
 /*
- * kestrel-img convert and compare.  convert reads through the source chain,
- * skips what reads as zeros (the new image is already zero there), and with
- * -c writes whole clusters compressed.  compare reports the first differing
+ * kestrel-img convert and compare.  convert reads through the source chain
+ * (in a thread of its own, ahead of the writes), skips what reads as zeros
+ * (the new image is already zero there), and with -c writes whole clusters
+ * compressed.  compare reports the first differing
  * byte offset like qemu-img.
  */
 #include "img.h"
@@ -9,6 +10,33 @@
 #include <unistd.h>
 
 #define CHUNK (2 * MiB)
+#define READ_AHEAD 4            /* chunks read while earlier ones are written */
+
+/*
+ * One reader thread reads the source while the main thread writes: the
+ * two disks (or the two directions of one) work at the same time.  Jobs go
+ * to the reader and come back in order (one thread, FIFO queues).
+ */
+typedef struct ReadJob {
+    BlockDriverState *bs;       /* NULL: the reader's end marker */
+    int64_t off, n;
+    uint8_t *buf;
+    int ret;
+} ReadJob;
+
+static gpointer reader_thread(gpointer opaque)
+{
+    GAsyncQueue **q = opaque;   /* [0]: to read, [1]: read */
+
+    for (;;) {
+        ReadJob *job = g_async_queue_pop(q[0]);
+        if (!job->bs) {
+            return NULL;
+        }
+        job->ret = bdrv_pread(job->bs, job->off, job->buf, job->n);
+        g_async_queue_push(q[1], job);
+    }
+}
 
 static int write_chunk(BlockDriverState *out, int64_t off, const uint8_t *buf,
                        int64_t n, uint32_t gran, bool compress)
@@ -87,16 +115,37 @@ int img_convert(int argc, char **argv)
     uint32_t gran = bdrv_cluster_size(out);
     gran = gran ? gran : 4096;
     size_t chunk = ALIGN_UP(CHUNK, gran);
-    uint8_t *buf = block_alloc(chunk);
+    ReadJob jobs[READ_AHEAD], end_marker = { 0 }, *free_jobs[READ_AHEAD];
+    unsigned nfree = READ_AHEAD, inflight = 0;
+    GAsyncQueue *q[2] = { g_async_queue_new(), g_async_queue_new() };
+    GThread *reader = g_thread_new("convert-read", reader_thread, q);
+    for (unsigned i = 0; i < READ_AHEAD; i++) {
+        jobs[i].buf = block_alloc(chunk);
+        free_jobs[i] = &jobs[i];
+    }
     int ret = 0;
+    int64_t written = 0;
     img_progress(progress && !quiet, 0);
-    for (int64_t off = 0; !ret && off < in->size; ) {
+    for (int64_t off = 0; (!ret && off < in->size) || inflight; ) {
+        /* The oldest read is done and nothing more can be queued: write. */
+        if (inflight && (nfree == 0 || ret || off >= in->size)) {
+            ReadJob *job = g_async_queue_pop(q[1]);
+            inflight--;
+            if (!ret) {
+                ret = job->ret ? job->ret : write_chunk(out, job->off, job->buf,
+                                                        job->n, gran, compress);
+            }
+            written = job->off + job->n;
+            free_jobs[nfree++] = job;
+            img_progress(progress && !quiet, written * 100.0 / in->size);
+            continue;
+        }
         int64_t n = MIN((int64_t)chunk, in->size - off), pnum, map;
         int depth;
         int st = bdrv_block_status_above(in, off, n, &pnum, &map, &depth);
         if (st < 0) {
             ret = st;
-            break;
+            continue;
         }
         /* Whole output clusters at a time (compression needs them): off
          * stays cluster aligned. */
@@ -106,16 +155,23 @@ int img_convert(int argc, char **argv)
             n = zero > 0 ? zero : pnum;
         } else {
             int64_t end = MIN(in->size, ALIGN_UP(off + pnum, (int64_t)gran));
-            n = MIN(n, end - off);
-            ret = bdrv_pread(in, off, buf, n);
-            if (!ret) {
-                ret = write_chunk(out, off, buf, n, gran, compress);
-            }
+            ReadJob *job = free_jobs[--nfree];
+            job->bs = in;
+            job->off = off;
+            job->n = MIN(n, end - off);
+            n = job->n;
+            g_async_queue_push(q[0], job);
+            inflight++;
         }
         off += n;
-        img_progress(progress && !quiet, off * 100.0 / in->size);
     }
-    free(buf);
+    g_async_queue_push(q[0], &end_marker);
+    g_thread_join(reader);
+    g_async_queue_unref(q[0]);
+    g_async_queue_unref(q[1]);
+    for (unsigned i = 0; i < READ_AHEAD; i++) {
+        free(jobs[i].buf);
+    }
     if (!ret) {
         ret = bdrv_flush(out);
     }
