@@ -214,6 +214,9 @@ static int worker_run(AioSub *s)
         return bdrv_pdiscard(bs, req->offset, req->bytes, 0);
     case BLK_OP_ZEROES:
         return bdrv_pwrite_zeroes(bs, req->offset, req->bytes, 0);
+    case BLK_OP_ZEROES_UNMAP:
+        return bdrv_pwrite_zeroes(bs, req->offset, req->bytes,
+                                  BDRV_REQ_MAY_UNMAP);
     }
     return -EINVAL;
 }
@@ -288,7 +291,8 @@ static void aio_req(BlockBackend *blk, BlkOp op, int64_t offset, int64_t bytes,
         memcpy(req->iov, iov, niov * sizeof(*iov));
     }
     req->niov = niov;
-    if (op == BLK_OP_WRITE || op == BLK_OP_ZEROES) {
+    if (op == BLK_OP_WRITE || op == BLK_OP_ZEROES ||
+        op == BLK_OP_ZEROES_UNMAP) {
         req->flush_after = !blk->write_cache ||
             blk->cache == BLOCK_CACHE_WRITETHROUGH ||
             blk->cache == BLOCK_CACHE_DIRECTSYNC;
@@ -327,6 +331,13 @@ void blk_aio_pwrite_zeroes(BlockBackend *blk, int64_t offset, int64_t bytes,
                            BlockCompletionFunc *cb, void *opaque)
 {
     aio_req(blk, BLK_OP_ZEROES, offset, bytes, NULL, 0, cb, opaque);
+}
+
+void blk_aio_pwrite_zeroes_unmap(BlockBackend *blk, int64_t offset,
+                                 int64_t bytes, BlockCompletionFunc *cb,
+                                 void *opaque)
+{
+    aio_req(blk, BLK_OP_ZEROES_UNMAP, offset, bytes, NULL, 0, cb, opaque);
 }
 
 void blk_drain(BlockBackend *blk)

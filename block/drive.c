@@ -1,6 +1,7 @@
 /*
  * -drive options (QEMU's names), the legacy -hdX/-cdrom shorthands, and the
- * table boards and -device look drives up in.
+ * table boards and -device look drives up in.  if=ide and if=pflash drives
+ * are the board's; if=none ones wait for -device ...,drive=ID.
  */
 #include "block/drive.h"
 #include "block/block_int.h"
@@ -49,9 +50,11 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
     if ((v = opts_get(o, "if"))) {
         if (!strcmp(v, "none")) {
             d->type = IF_NONE;
+        } else if (!strcmp(v, "pflash")) {
+            d->type = IF_PFLASH;
         } else if (strcmp(v, "ide")) {
-            return bad(errp, "unsupported bus type '%s' (use if=ide or "
-                       "if=none)", v);
+            return bad(errp, "unsupported bus type '%s' (use if=ide, "
+                       "if=pflash or if=none)", v);
         }
     }
     d->opts.filename = g_strdup(opts_get(o, "file"));
@@ -100,10 +103,26 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
         !parse_size(v, 'B', &d->opts.l2_cache_size)) {
         return bad(errp, "invalid l2-cache-size '%s'", v);
     }
+    d->bus = d->unit = -1;
+    if (d->type == IF_PFLASH) {
+        /* One bus of flash chips: index and unit are the same thing. */
+        if (((v = opts_get(o, "unit")) || (v = opts_get(o, "index"))) &&
+            !parse_int(v, MAX_PFLASH_UNITS - 1, &d->unit)) {
+            return bad(errp, "unit=%s: pflash units are 0 and 1", v);
+        }
+        if ((v = opts_get(o, "bus")) && strcmp(v, "0")) {
+            return bad(errp, "bus=%s: pflash has only bus 0", v);
+        }
+        if (d->media == MEDIA_CDROM || !d->opts.filename) {
+            return bad(errp, "a pflash drive needs file= (and no "
+                       "media=cdrom)");
+        }
+        d->bus = 0;
+        goto id;
+    }
     if ((v = opts_get(o, "index")) && !parse_int(v, 3, &index)) {
         return bad(errp, "index=%s: an IDE index is 0 to 3", v);
     }
-    d->bus = d->unit = -1;
     if ((v = opts_get(o, "bus")) && !parse_int(v, MAX_IDE_BUS - 1, &d->bus)) {
         return bad(errp, "bus=%s: IDE buses are 0 and 1", v);
     }
@@ -122,6 +141,7 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
         return bad(errp, "a disk drive needs file= (only media=cdrom may "
                    "be empty)");
     }
+id:
     if ((v = opts_get(o, "id"))) {
         if (!g_regex_match_simple("^[A-Za-z][A-Za-z0-9_.-]*$", v, 0, 0)) {
             return bad(errp, "invalid id '%s' (a letter, then letters, "
@@ -139,6 +159,18 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
 static bool place(DriveInfo *d, Error **errp)
 {
     if (d->type == IF_NONE) {
+        return true;
+    }
+    if (d->type == IF_PFLASH) {
+        if (d->unit < 0) {
+            for (d->unit = 0; drive_get(IF_PFLASH, 0, d->unit); d->unit++) {
+                if (d->unit == MAX_PFLASH_UNITS - 1) {
+                    return bad(errp, "no free pflash unit (units 0 and 1)");
+                }
+            }
+        } else if (drive_get(IF_PFLASH, 0, d->unit)) {
+            return bad(errp, "pflash unit %d exists", d->unit);
+        }
         return true;
     }
     if (d->bus < 0 || d->unit < 0) {
@@ -185,7 +217,9 @@ DriveInfo *drive_add(const char *optstr, Error **errp)
         drive_free(d);
         return NULL;
     }
-    if (!d->id) {
+    if (!d->id && d->type == IF_PFLASH) {
+        d->id = g_strdup_printf("pflash%d", d->unit);
+    } else if (!d->id) {
         d->id = d->type == IF_IDE
             ? g_strdup_printf("ide%d-%s%d", d->bus,
                               d->media == MEDIA_CDROM ? "cd" : "hd", d->unit)
@@ -213,6 +247,21 @@ DriveInfo *drive_add_legacy(const char *file, int index, bool cdrom,
     return drive_add(s->str, errp);
 }
 
+DriveInfo *drive_add_node(const char *name, const char *optstr)
+{
+    DriveInfo *d = g_new0(DriveInfo, 1);
+    d->id = g_strdup(name);
+    d->type = IF_NONE;
+    d->bus = d->unit = -1;
+    d->node = true;
+    d->optstr = g_strdup(optstr);
+    if (!drives) {
+        drives = g_ptr_array_new();
+    }
+    g_ptr_array_add(drives, d);
+    return d;
+}
+
 void drive_enable_snapshot_all(void)
 {
     snapshot_all = true;
@@ -223,8 +272,11 @@ bool drive_open_all(Error **errp)
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
         Error *local = NULL;
-        if (snapshot_all && !d->opts.read_only) {
+        if (snapshot_all && !d->opts.read_only && !d->node) {   /* as QEMU */
             d->opts.snapshot = true;
+        }
+        if (d->parent) {
+            continue;               /* opened by its parent node */
         }
         if (!d->opts.filename) {
             d->blk = blk_new_empty();
@@ -232,7 +284,8 @@ bool drive_open_all(Error **errp)
         }
         d->blk = blk_open(&d->opts, &local);
         if (!d->blk) {
-            error_setg(errp, "-drive %s: %s", d->optstr, local->msg);
+            error_setg(errp, "-%s %s: %s", d->node ? "blockdev" : "drive",
+                       d->optstr, local->msg);
             error_free(local);
             return false;
         }
@@ -287,6 +340,11 @@ DriveInfo *drive_get_by_blk(BlockBackend *blk)
 
 bool drive_claim(DriveInfo *d, Error **errp)
 {
+    if (d->claimed && d->parent) {
+        error_setg(errp, "Node '%s' is the file of node '%s'", d->id,
+                   d->parent);
+        return false;
+    }
     if (d->claimed) {
         error_setg(errp, "Drive '%s' is already in use by another device",
                    d->id);
@@ -300,7 +358,7 @@ void drive_check_unclaimed(void)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
-        if (!d->claimed) {
+        if (!d->claimed && !d->node) {     /* QEMU: no warning for nodes */
             warn_report("-drive %s: drive '%s' is not used by any device",
                         d->optstr, d->id);
         }

@@ -31,6 +31,8 @@ static const CmdlineOption options[] = {
     { "accel", true, "-accel kvm|qtest     use KVM (the default), or no vCPUs for qtest" },
     { "append", true, "-append CMDLINE      kernel command line" },
     { "audio", true, "-audio none          no audio (there is no sound device)" },
+    { "blockdev", true, "-blockdev driver=file|raw|qcow2,node-name=N[,filename=F|file=NODE|file.filename=F]\n"
+                        "       [,read-only=on][,cache.direct=on][,cache.no-flush=on]  a disk node (-device ...,drive=N)" },
     { "bios", true, "-bios FILE           firmware image (default bios-256k.bin)" },
     { "boot", true, "-boot [order=cad][,once=d][,menu=on|off][,splash-time=MS][,reboot-timeout=MS]" },
     { "cdrom", true, "-cdrom FILE          IDE CD-ROM image (index 2)" },
@@ -633,6 +635,10 @@ int main(int argc, char **argv)
         } else if (!strcmp(n, "drive")) {
             if (!drive_add(arg, &err)) {
                 die("-drive %s: %s", arg, err->msg);
+            }
+        } else if (!strcmp(n, "blockdev")) {
+            if (!blockdev_add(arg, &err)) {
+                die("-blockdev %s: %s", arg, err->msg);
             }
         } else if (!strcmp(n, "hda") || !strcmp(n, "hdb") ||
                    !strcmp(n, "hdc") || !strcmp(n, "hdd") ||

@@ -2,12 +2,18 @@
  * ATA commands (ATA/ATAPI-6): IDENTIFY, PIO and DMA reads and writes with
  * CHS, LBA28 and LBA48 addresses, READ VERIFY, FLUSH CACHE, SET FEATURES,
  * SET MULTIPLE MODE, INITIALIZE DEVICE PARAMETERS and the power commands;
- * on a CD-ROM only the ones the PACKET feature set allows.
+ * DATA SET MANAGEMENT with TRIM (ACS-2) by DMA; on a CD-ROM only the ones
+ * the PACKET feature set allows.
  */
 #include "ide-internal.h"
 #include "block/block.h"
 
 #define LBA28_MAX       0x0fffffffULL
+
+#define DSM_TRIM        0x01                    /* feature bit 0 */
+/* Blocks of range entries per command (IDENTIFY word 105): the list is
+ * read into io_buffer whole. */
+#define DSM_MAX_BLOCKS  (IDE_BUF_SIZE / IDE_SECTOR_SIZE)
 
 enum { RW_PIO, RW_MULTIPLE, RW_DMA, RW_VERIFY };
 
@@ -16,7 +22,7 @@ static bool ide_cmd_is_lba48(uint8_t cmd)
     switch (cmd) {
     case WIN_READ_EXT: case WIN_READDMA_EXT: case WIN_MULTREAD_EXT:
     case WIN_WRITE_EXT: case WIN_WRITEDMA_EXT: case WIN_MULTWRITE_EXT:
-    case WIN_VERIFY_EXT: case WIN_FLUSH_CACHE_EXT:
+    case WIN_VERIFY_EXT: case WIN_FLUSH_CACHE_EXT: case WIN_DSM:
         return true;
     }
     return false;
@@ -212,9 +218,91 @@ static void ide_write_advance(IDEState *s)
     ide_set_irq(s);
 }
 
+/* ---- DATA SET MANAGEMENT: TRIM ---- */
+
+/* An entry: LBA in bits 47:0, sector count in 63:48 (0: entry unused). */
+void ide_trim_range(IDEState *s, uint32_t off, uint64_t *lba, uint32_t *count)
+{
+    uint64_t e = ldq_le(s->io_buffer + off);
+
+    *lba = e & 0xffffffffffffULL;
+    *count = e >> 48;
+}
+
+static void ide_start_trim(IDEState *s)
+{
+    /* The count is 16 bits, but word 105 keeps a guest below 256, and
+     * QEMU (and its ide-test, which never writes the HOB byte) reads only
+     * the low byte: so do we. */
+    uint32_t blocks = s->nsector;
+
+    if (!(s->feature & DSM_TRIM) || !blocks || blocks > DSM_MAX_BLOCKS ||
+        blk_is_read_only(s->blk)) {
+        log_guest_error("ide %s device %d: DATA SET MANAGEMENT feature "
+                        "0x%02x, %u blocks refused", s->bus->name, s->unit,
+                        s->feature, blocks);
+        ide_cmd_error(s, ATA_ABRT);
+        return;
+    }
+    ide_dma_begin(s, IDE_DMA_ATA_TRIM, blocks * IDE_SECTOR_SIZE);
+}
+
+/* Zero the next used entry from data_ptr on, or finish the command. */
+static void ide_trim_next(IDEState *s)
+{
+    uint64_t lba;
+    uint32_t count;
+
+    for (; s->data_ptr < s->data_end; s->data_ptr += 8) {
+        ide_trim_range(s, s->data_ptr, &lba, &count);
+        if (count) {
+            s->status = ATA_BSY | ATA_DRDY | ATA_DSC;
+            ide_aio_issue(s, IDE_AIO_TRIM);
+            return;
+        }
+    }
+    s->data_ptr = s->data_end = 0;
+    ide_dma_finish(s->bus);
+    ide_cmd_done(s);
+}
+
+/* The range list arrived in io_buffer[0, dma_total). */
+static void ide_trim_list_done(IDEState *s, int ret)
+{
+    uint64_t lba;
+    uint32_t count;
+
+    s->dma_kind = IDE_DMA_NONE;
+    if (ret < 0) {
+        ide_dma_finish(s->bus);
+        ide_cmd_error(s, ATA_ABRT);
+        return;
+    }
+    /* Any range past the end aborts the command before a sector is lost. */
+    for (uint32_t off = 0; off < s->dma_total; off += 8) {
+        ide_trim_range(s, off, &lba, &count);
+        if (count && (lba >= s->nb_sectors || count > s->nb_sectors - lba)) {
+            log_guest_error("ide %s device %d: TRIM of %u sectors at %" PRIu64
+                            " beyond the disk", s->bus->name, s->unit,
+                            count, lba);
+            ide_dma_finish(s->bus);
+            ide_cmd_error(s, ATA_ABRT);
+            return;
+        }
+    }
+    s->data_ptr = 0;
+    s->data_end = s->dma_total;
+    ide_trim_next(s);
+}
+
 void ide_ata_dma_done(IDEState *s, int ret)
 {
     bool write = s->dma_kind == IDE_DMA_ATA_WRITE;
+
+    if (s->dma_kind == IDE_DMA_ATA_TRIM) {
+        ide_trim_list_done(s, ret);
+        return;
+    }
 
     if (ret < 0) {
         s->remaining -= s->dma_done / IDE_SECTOR_SIZE;
@@ -229,6 +317,14 @@ void ide_ata_dma_done(IDEState *s, int ret)
 
 void ide_ata_aio_done(IDEState *s, IDEAioOp op, int ret, const void *buf)
 {
+    if (ret < 0 && op == IDE_AIO_TRIM) {
+        log_guest_error("ide %s device %d: TRIM: I/O error %d",
+                        s->bus->name, s->unit, ret);
+        s->data_ptr = s->data_end = 0;
+        ide_dma_finish(s->bus);
+        ide_cmd_error(s, ATA_ABRT);
+        return;
+    }
     if (ret < 0) {
         log_guest_error("ide %s device %d: command 0x%02x: I/O error %d",
                         s->bus->name, s->unit, s->cmd, ret);
@@ -258,6 +354,10 @@ void ide_ata_aio_done(IDEState *s, IDEAioOp op, int ret, const void *buf)
     }
     case IDE_AIO_FLUSH:
         ide_cmd_done(s);
+        break;
+    case IDE_AIO_TRIM:
+        s->data_ptr += 8;
+        ide_trim_next(s);
         break;
     default:
         break;
@@ -326,6 +426,8 @@ void ide_identify(IDEState *s, uint16_t *id)
     id[59] = s->mult_sectors ? 0x100 | s->mult_sectors : 0;
     id[60] = lba28;
     id[61] = lba28 >> 16;
+    /* Trimmed sectors read as zeros, always (ACS-2 word 69 bits 14, 5). */
+    id[69] = 1 << 14 | 1 << 5;
     /* Write cache, FLUSH CACHE (EXT), 48-bit addresses. */
     id[82] = 1 << 5;
     id[83] |= 1 << 13 | 1 << 12 | 1 << 10;
@@ -334,7 +436,9 @@ void ide_identify(IDEState *s, uint16_t *id)
     for (int i = 0; i < 4; i++) {
         id[100 + i] = s->nb_sectors >> (16 * i);
     }
+    id[105] = DSM_MAX_BLOCKS;
     id[106] = 0x4000;                           /* 512-byte sectors */
+    id[169] = 1;                                /* DSM TRIM */
     ide_identify_checksum(id);
 }
 
@@ -495,6 +599,9 @@ void ide_ata_command(IDEState *s, uint8_t cmd)
         return;
     case WIN_FLUSH_CACHE: case WIN_FLUSH_CACHE_EXT:
         ide_aio_issue(s, IDE_AIO_FLUSH);
+        return;
+    case WIN_DSM:
+        ide_start_trim(s);
         return;
     case WIN_SETMULT:
         if (s->nsector > IDE_MAX_MULT || (s->nsector & (s->nsector - 1))) {

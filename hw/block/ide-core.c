@@ -136,6 +136,8 @@ static void ide_submit(IDEState *s, IDEAioOp op, bool write, uint64_t offset,
         ide_aio_cb(req, -ENOMEDIUM);
     } else if (op == IDE_AIO_FLUSH) {
         blk_aio_flush(s->blk, ide_aio_cb, req);
+    } else if (op == IDE_AIO_TRIM) {
+        blk_aio_pwrite_zeroes_unmap(s->blk, offset, len, ide_aio_cb, req);
     } else if (write) {
         blk_aio_pwritev(s->blk, offset, &req->iov, 1, ide_aio_cb, req);
     } else {
@@ -166,6 +168,14 @@ void ide_aio_issue(IDEState *s, IDEAioOp op)
     case IDE_AIO_FLUSH:
         ide_submit(s, op, false, 0, NULL, 0);
         break;
+    case IDE_AIO_TRIM: {
+        uint64_t lba;
+        uint32_t count;
+        ide_trim_range(s, s->data_ptr, &lba, &count);
+        ide_submit(s, op, true, lba * IDE_SECTOR_SIZE, NULL,
+                   (size_t)count * IDE_SECTOR_SIZE);
+        break;
+    }
     case IDE_AIO_DMA:
         ide_dma_run(s->bus);
         break;
@@ -585,6 +595,12 @@ static bool ide_drive_check(IDEState *s, bool fix)
     CHECK(s->dma_kind != IDE_DMA_ATAPI_BUF || s->dma_total <= s->buf_end,
           s->dma_total = s->buf_end; s->dma_done = MIN(s->dma_done,
                                                        s->dma_total));
+    CHECK(s->dma_kind != IDE_DMA_ATA_TRIM || s->dma_total <= IDE_BUF_SIZE,
+          s->dma_kind = IDE_DMA_NONE; s->aio_op = IDE_AIO_NONE);
+    /* TRIM walks the range list in io_buffer[0, data_end) by data_ptr. */
+    CHECK(s->aio_op != IDE_AIO_TRIM ||
+          (s->data_ptr % 8 == 0 && s->data_ptr < s->data_end),
+          s->aio_op = IDE_AIO_NONE);
     CHECK(s->sense_key <= 0xf, s->sense_key &= 0xf);
 #undef CHECK
     return ok;

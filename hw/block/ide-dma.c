@@ -59,7 +59,7 @@ static uint32_t prd_move(IDEBus *bus, IDEDmaCursor *cur, uint8_t *buf,
 
 static bool dma_to_memory(IDEState *s)
 {
-    return s->dma_kind != IDE_DMA_ATA_WRITE;
+    return s->dma_kind != IDE_DMA_ATA_WRITE && s->dma_kind != IDE_DMA_ATA_TRIM;
 }
 
 static uint32_t dma_chunk(IDEState *s)
@@ -111,11 +111,20 @@ static void dma_chunk_done(IDEState *s, IDEDmaCursor next, uint32_t moved,
         ide_dma_run(bus);
         return;
     }
+    /* TRIM works on the list it read: the bus master stays active until
+     * that is done, as in QEMU (whose ide-test polls for it). */
+    if (s->dma_kind != IDE_DMA_ATA_TRIM) {
+        ide_dma_finish(bus);
+    }
+    dma_device_done(s, 0);
+}
+
+void ide_dma_finish(IDEBus *bus)
+{
     /* Active stays set if the PRDs describe more than the transfer. */
     if (bus->dma.end) {
         bus->bm_status &= ~BM_STATUS_ACTIVE;
     }
-    dma_device_done(s, 0);
 }
 
 void ide_dma_run(IDEBus *bus)
@@ -143,6 +152,13 @@ void ide_dma_run(IDEBus *bus)
     case IDE_DMA_ATAPI_BUF: {
         uint32_t moved = prd_move(bus, &next, s->io_buffer + s->dma_done,
                                   len, true, &err);
+        dma_chunk_done(s, next, moved, len, err);
+        break;
+    }
+    case IDE_DMA_ATA_TRIM: {
+        /* The range list (at most IDE_BUF_SIZE) is one chunk. */
+        uint32_t moved = prd_move(bus, &next, s->io_buffer + s->dma_done,
+                                  len, false, &err);
         dma_chunk_done(s, next, moved, len, err);
         break;
     }

@@ -54,6 +54,8 @@ void ide_ata_dma_done(IDEState *s, int ret);
 void ide_identify(IDEState *s, uint16_t *id);
 void ide_atapi_identify(IDEState *s, uint16_t *id);
 void ide_drive_defaults(IDEState *s);
+/* DATA SET MANAGEMENT: the range entry at byte off of io_buffer. */
+void ide_trim_range(IDEState *s, uint32_t off, uint64_t *lba, uint32_t *count);
 
 /* ---- ide-atapi.c ---- */
 
@@ -84,6 +86,9 @@ void ide_dma_begin(IDEState *s, IDEDmaKind kind, uint32_t total);
 void ide_dma_run(IDEBus *bus);
 /* The disk I/O of the chunk in flight finished (buf: the data read). */
 void ide_dma_aio_done(IDEState *s, int ret, const void *buf);
+/* The transfer is over: the bus master goes inactive if the PRD table
+ * ended with it. */
+void ide_dma_finish(IDEBus *bus);
 /* Drop the DMA in progress (reset); the bus master goes inactive. */
 void ide_dma_cancel(IDEBus *bus);
 extern const MemoryRegionOps ide_bmdma_ops;

@@ -124,9 +124,10 @@ static bool prop_set(DeviceState *dev, const Property *p, const char *value,
         return pci_parse_devfn(value, (int32_t *)field, errp);
     case PROP_DRIVE: {
         DriveInfo *d = drive_get_by_id(value);
-        if (!d || !d->blk) {
+        if (!d || (!d->blk && !d->parent)) {
             error_setg(errp, "Property '%s.%s' can't find value '%s' (no "
-                       "-drive with that id)", dname, p->name, value);
+                       "-drive id or -blockdev node-name)", dname, p->name,
+                       value);
             return false;
         }
         if (!drive_claim(d, errp)) {

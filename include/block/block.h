@@ -84,6 +84,13 @@ void blk_aio_pdiscard(BlockBackend *blk, int64_t offset, int64_t bytes,
                       BlockCompletionFunc *cb, void *opaque);
 void blk_aio_pwrite_zeroes(BlockBackend *blk, int64_t offset, int64_t bytes,
                            BlockCompletionFunc *cb, void *opaque);
+/*
+ * ATA TRIM: the range reads as zeros afterwards, and its space may be
+ * given back (a hole punched in a raw file, qcow2 clusters freed).
+ */
+void blk_aio_pwrite_zeroes_unmap(BlockBackend *blk, int64_t offset,
+                                 int64_t bytes, BlockCompletionFunc *cb,
+                                 void *opaque);
 /* Requests submitted between plug and unplug go to the kernel together. */
 void blk_io_plug(void);
 void blk_io_unplug(void);

@@ -93,6 +93,7 @@ typedef enum {
     BLK_OP_FLUSH,
     BLK_OP_DISCARD,
     BLK_OP_ZEROES,
+    BLK_OP_ZEROES_UNMAP,
 } BlkOp;
 
 typedef struct BlkReq BlkReq;

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 TMP = tempfile.mkdtemp(prefix="kestrel-cmdline-")
 NOT_A_KERNEL = os.path.join(TMP, "not-a-kernel")
@@ -17,6 +18,17 @@ with open(NOT_A_KERNEL, "w") as f:
 SHORT_BIOS = os.path.join(TMP, "short.bin")
 with open(SHORT_BIOS, "wb") as f:
     f.write(b"\x90" * 1000)
+# pflash images: 64 KiB is fine, 6 MiB twice is more than the 8 MiB limit.
+FLASH = os.path.join(TMP, "flash.bin")
+BIG_FLASH = os.path.join(TMP, "big-flash.bin")
+for path, size in ((FLASH, 65536), (BIG_FLASH, 6 << 20)):
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+def pflash(path, extra=""):
+    return ["-drive", f"if=pflash,format=raw,file={path}{extra}"]
+
 
 # (arguments, text the error line must contain)
 CASES = [
@@ -82,11 +94,66 @@ CASES = [
     (["-pidfile", "/nonexistent-dir/pid"], "cannot create PID file"),
     (["-D", "/nonexistent-dir/log"], "-D /nonexistent-dir/log"),
     (["-serial", "file:/nonexistent-dir/x"], "Could not open"),
+    # -blockdev (block/blockdev.c)
+    (["-blockdev", "node-name=x"], "Parameter 'driver' is missing"),
+    (["-blockdev", "driver=file,filename=" + NOT_A_KERNEL],
+     "Parameter 'node-name' is missing"),
+    (["-blockdev", "driver=nbd,node-name=x"], "'driver': 'nbd'"),
+    (["-blockdev", "driver=file,node-name=x"], "'filename' is missing"),
+    (["-blockdev", "file,node-name=x"], "'filename' is missing"),
+    (["-blockdev", "driver=file,node-name=9x,filename=f"],
+     "Invalid node-name: '9x'"),
+    (["-blockdev", "driver=file,node-name=x,filename=f,bogus=1"],
+     "Invalid parameter 'bogus'"),
+    (["-blockdev", "driver=file,node-name=x,filename=f,read-only=maybe"],
+     "'read-only' expects 'on' or 'off'"),
+    (["-blockdev", "driver=file,node-name=x,filename=f,cache.direct=on,"
+      "cache.no-flush=on"], "cache.no-flush=on is not supported"),
+    (["-blockdev", '{"driver":"file"}'], "JSON form of -blockdev"),
+    (["-blockdev", "driver=file,node-name=x,filename=f",
+      "-blockdev", "driver=file,node-name=x,filename=f"],
+     "node-name 'x' is already in use"),
+    (["-blockdev", "driver=qcow2,node-name=q,file=nope"],
+     "Cannot find node 'nope'"),
+    (["-blockdev", "driver=raw,node-name=r"], "Parameter 'file' is missing"),
+    (["-blockdev", "driver=raw,node-name=r,file.filename=f"],
+     "'file.driver' is missing"),
+    (["-blockdev", "driver=raw,node-name=r,file.driver=qcow2,"
+      "file.filename=f"], "only driver=file"),
+    (["-blockdev", "driver=file,node-name=f,filename=f,read-only=on",
+      "-blockdev", "driver=raw,node-name=r,file=f"], "needs read-only=on"),
+    (["-blockdev", "driver=file,node-name=f,filename=f",
+      "-blockdev", "driver=raw,node-name=r,file=f",
+      "-blockdev", "driver=qcow2,node-name=q,file=f"],
+     "node 'f' is already in use by node 'r'"),
+    (["-blockdev", "driver=raw,node-name=r,file.driver=file,file.filename=f",
+      "-blockdev", "driver=raw,node-name=r2,file=r"], "formats go on"),
+    (["-accel", "qtest", "-blockdev", "driver=file,node-name=f,filename=" +
+      NOT_A_KERNEL, "-blockdev", "driver=raw,node-name=r,file=f",
+      "-device", "ide-hd,drive=f"], "Node 'f' is the file of node 'r'"),
+    (["-accel", "qtest", "-blockdev", "driver=file,node-name=f,filename=" +
+      "/nonexistent-img"], "-blockdev driver=file,node-name=f"),
+    (["-accel", "qtest", "-blockdev", "driver=qcow2,node-name=q,"
+      "file.driver=file,file.filename=" + NOT_A_KERNEL],
+     "not in qcow2 format"),
     # These get past parsing and fail while the machine is built.
     (["-kernel", "/nonexistent-kernel"], "/nonexistent-kernel"),
     (["-kernel", NOT_A_KERNEL], NOT_A_KERNEL),
     (["-bios", "/nonexistent-bios.bin"], "could not load PC BIOS"),
     (["-bios", SHORT_BIOS], "could not load PC BIOS"),
+    # pflash: parsed with the options, or refused while the board is built.
+    (pflash(FLASH, ",unit=2"), "pflash units are 0 and 1"),
+    (pflash(FLASH, ",bus=1"), "pflash has only bus 0"),
+    (pflash(FLASH) * 3, "no free pflash unit"),
+    (pflash(FLASH, ",unit=0") + pflash(FLASH, ",unit=0"),
+     "pflash unit 0 exists"),
+    (["-drive", "if=pflash,format=raw"], "a pflash drive needs file="),
+    (["-accel", "qtest"] + pflash(SHORT_BIOS),
+     "pflash size 1000 is not a non-zero multiple of 4096"),
+    (["-accel", "qtest"] + pflash(FLASH, ",unit=1"),
+     "pflash unit 1 requires unit 0"),
+    (["-accel", "qtest"] + pflash(BIG_FLASH) +
+     pflash(BIG_FLASH, ",readonly=on"), "exceed the 8 MiB below 4 GiB"),
 ]
 
 
@@ -109,6 +176,49 @@ def run_case(kestrel, args, needle):
         return f"error line {lines[0]!r} does not mention {needle!r}"
     if p.stdout:
         return f"unexpected stdout {p.stdout[:200]!r}"
+    return None
+
+
+def check_blockdev_qcow2(kestrel):
+    img = os.path.join(os.path.dirname(kestrel), "kestrel-img")
+    raw, qcow2 = os.path.join(TMP, "bd.raw"), os.path.join(TMP, "bd.qcow2")
+    with open(raw, "wb") as f:
+        f.write(bytes(range(256)) * 2 + bytes(1 << 20))
+    subprocess.run([img, "convert", "-f", "raw", "-O", "qcow2", raw, qcow2],
+                   check=True, capture_output=True)
+    cmds = ["outb 0x1f6 0xe0", "outb 0x1f2 1", "outb 0x1f3 0",
+            "outb 0x1f4 0", "outb 0x1f5 0", "outb 0x1f7 0x20"]
+    p = subprocess.Popen(
+        [kestrel, "-nodefaults", "-display", "none", "-machine",
+         "accel=qtest", "-qtest", "stdio", "-qtest-log", "none",
+         "-blockdev", "driver=file,node-name=f,filename=" + qcow2 +
+         ",cache.direct=on",
+         "-blockdev", "driver=qcow2,node-name=q,file=f",
+         "-device", "ide-hd,drive=q,bus=ide.0,unit=0"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    def cmd(c):
+        p.stdin.write(c + "\n")
+        p.stdin.flush()
+        return p.stdout.readline().split()
+
+    try:
+        for c in cmds:
+            cmd(c)
+        for _ in range(1000):           # the read completes in the main loop
+            st = cmd("inb 0x3f6")[-1]
+            if st != "0x00d0":
+                break
+            time.sleep(0.01)
+        if st != "0x0058":
+            return f"status {st} after READ SECTORS"
+        words = [cmd("inw 0x1f0")[-1] for _ in range(256)]
+    finally:
+        p.terminate()
+        _, err = p.communicate(timeout=20)
+    data = b"".join(int(w, 16).to_bytes(2, "little") for w in words)
+    if data != bytes(range(256)) * 2:
+        return f"sector 0 reads {data[:16].hex()}..., stderr {err!r}"
     return None
 
 
@@ -135,6 +245,15 @@ def main():
         else:
             passed += 1
             print(f"ok - {' '.join(args)}")
+    # -blockdev file + qcow2 nodes under ide-hd: the guest (qtest) reads
+    # what kestrel-img put into the image.
+    err = check_blockdev_qcow2(kestrel)
+    if err:
+        failed += 1
+        print(f"not ok - -blockdev qcow2 on a file node: {err}")
+    else:
+        passed += 1
+        print("ok - -blockdev qcow2 on a file node")
     # The monitor is a module beside the executable: a copy of the
     # executable without it runs a VM but refuses a monitor, clearly.
     with tempfile.TemporaryDirectory() as alone:

@@ -3,7 +3,8 @@
  * IDENTIFY, PIO and multiple-sector transfers with LBA28 and LBA48, errors
  * for out-of-range requests, bus-master DMA with PRD tables (also a table
  * too short), and ATAPI packets (INQUIRY, READ CAPACITY, READ(10) by PIO
- * and DMA, sense data, no medium).  Disk I/O completes in the emulator's
+ * and DMA, sense data, no medium), DATA SET MANAGEMENT (TRIM) by DMA, and
+ * disks given as -blockdev nodes.  Disk I/O completes in the emulator's
  * main loop: the tests poll the alternate status until BSY clears.
  * tests/unit/test-ide*.c go through every case in-process.
  */
@@ -481,6 +482,123 @@ static void test_global_props(void)
     qts_quit(s);
 }
 
+/* ---- DATA SET MANAGEMENT (TRIM) through the bus master ---- */
+
+static uint8_t trim(QTS *s, const uint64_t *ent, unsigned n)
+{
+    uint8_t list[512] = { 0 };
+
+    memcpy(list, ent, n * 8);                       /* little endian */
+    qts_memwrite(s, BUF_ADDR, list, sizeof(list));
+    prd(s, 0, BUF_ADDR, sizeof(list), true);
+    qts_outb(s, PRI + 6, 0x40);
+    qts_outb(s, PRI + 1, 0x01);                     /* TRIM */
+    qts_outb(s, PRI + 2, 0);
+    qts_outb(s, PRI + 2, 1);                        /* one block */
+    qts_outb(s, PRI + 7, 0x06);
+    bm_start(s, BM, false);
+    g_assert_true(wait_irq(s, 14));
+    /* The bus master stays active until the ranges are done. */
+    g_assert_cmphex(qts_inb(s, BM + 2) & 7, ==, 0x04);
+    uint8_t st = qts_inb(s, PRI + 7);
+    qts_outb(s, BM, 0);
+    qts_outb(s, BM + 2, 0x06);
+    return st;
+}
+
+static void read_dma(QTS *s, uint32_t lba, uint8_t *buf, unsigned n)
+{
+    prd(s, 0, BUF_ADDR, n * 512, true);
+    lba28(s, lba, n);
+    qts_outb(s, PRI + 7, 0xc8);
+    bm_start(s, BM, true);
+    g_assert_true(wait_irq(s, 14));
+    g_assert_cmphex(qts_inb(s, PRI + 7), ==, 0x50);
+    qts_outb(s, BM, 0);
+    qts_outb(s, BM + 2, 0x06);
+    qts_memread(s, BUF_ADDR, buf, n * 512);
+}
+
+static void test_trim(void)
+{
+    g_autofree char *path = make_image(DISK_SECTORS, 512, disk_byte);
+    QTS *s = qts_initf("-drive file=%s,format=raw,if=ide,index=0", path);
+    uint8_t buf[12 * 512], zero[8 * 512] = { 0 };
+    uint16_t id[256];
+
+    qts_irq_intercept_in(s, "ioapic");
+    qts_pci_cfg_write(s, 1, 1, 0x20, 4, BM | 1);
+    qts_pci_cfg_write(s, 1, 1, 0x04, 2, 0x0005);
+    qts_outb(s, PRI + 7, 0xec);
+    g_assert_cmphex(wait_not_busy(s, PRI_CTL), ==, 0x58);
+    pio_in(s, PRI, (uint8_t *)id, 512);
+    g_assert_cmphex(id[169], ==, 1);
+    g_assert_cmphex(id[69] & 0x4020, ==, 0x4020);
+
+    uint64_t ent[] = { 8ull << 48 | 16, 1ull << 48 | 30 };
+    g_assert_cmphex(trim(s, ent, 2), ==, 0x50);
+    read_dma(s, 15, buf, 10);
+    check_disk(buf, 15, 1);
+    g_assert_cmpmem(buf + 512, 8 * 512, zero, 8 * 512);
+    check_disk(buf + 9 * 512, 24, 1);
+    read_dma(s, 29, buf, 3);
+    check_disk(buf, 29, 1);
+    g_assert_cmpmem(buf + 512, 512, zero, 512);
+    check_disk(buf + 1024, 31, 1);
+
+    /* A range past the end aborts, and nothing of the list is trimmed. */
+    uint64_t bad[] = { 1ull << 48 | 40, 2ull << 48 | (DISK_SECTORS - 1) };
+    g_assert_cmphex(trim(s, bad, 2), ==, 0x51);
+    g_assert_cmphex(qts_inb(s, PRI + 1), ==, 0x04);
+    read_dma(s, 40, buf, 1);
+    check_disk(buf, 40, 1);
+    qts_quit(s);
+
+    /* On the host: the image has the zeros. */
+    int fd = open(path, O_RDONLY);
+    g_assert_cmpint(pread(fd, buf, 8 * 512, 16 * 512), ==, 8 * 512);
+    close(fd);
+    g_assert_cmpmem(buf, 8 * 512, zero, 8 * 512);
+    unlink(path);
+}
+
+/* -blockdev nodes: a file node, and a raw node with an inline file, on
+ * ide.0 units 0 and 1 (what QEMU's ide-test diagnostic case starts). */
+static void test_blockdev(void)
+{
+    QTS *s = qts_initf("-blockdev driver=file,node-name=hda,filename=%s "
+                       "-blockdev driver=raw,node-name=hdb,read-only=on,"
+                       "file.driver=file,file.filename=%s "
+                       "-device ide-hd,drive=hda,bus=ide.0,unit=0 "
+                       "-device ide-hd,drive=hdb,bus=ide.0,unit=1",
+                       disk_path, disk_path);
+    uint8_t buf[2 * 512];
+
+    for (int dev = 0; dev < 2; dev++) {
+        qts_outb(s, PRI + 6, 0xe0 | dev << 4);
+        qts_outb(s, PRI + 2, 2);
+        qts_outb(s, PRI + 3, 100);
+        qts_outb(s, PRI + 4, 0);
+        qts_outb(s, PRI + 5, 0);
+        qts_outb(s, PRI + 7, 0x20);                 /* READ SECTORS */
+        for (int i = 0; i < 2; i++) {
+            g_assert_cmphex(wait_not_busy(s, PRI_CTL), ==, 0x58);
+            pio_in(s, PRI, buf + i * 512, 512);
+        }
+        check_disk(buf, 100, 2);
+    }
+    /* The read-only node refuses writes. */
+    lba28(s, 0, 1);
+    qts_outb(s, PRI + 6, 0xf0);
+    qts_outb(s, PRI + 7, 0x30);
+    g_assert_cmphex(wait_not_busy(s, PRI_CTL), ==, 0x51);
+    /* EXECUTE DEVICE DIAGNOSTIC selects device 0. */
+    qts_outb(s, PRI + 7, 0x90);
+    wait_not_busy(s, PRI_CTL);
+    g_assert_cmphex(qts_inb(s, PRI + 6) & 0x10, ==, 0);
+    qts_quit(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -493,6 +611,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/atapi", test_atapi);
     g_test_add_func("/ide/geometry", test_geometry);
     g_test_add_func("/ide/global-props", test_global_props);
+    g_test_add_func("/ide/trim", test_trim);
+    g_test_add_func("/ide/blockdev", test_blockdev);
     int ret = g_test_run();
     unlink(disk_path);
     unlink(cd_path);

@@ -2,11 +2,13 @@
  * IDE controller and ATA disk: PCI function, taskfile registers, reset
  * signatures, IDENTIFY, PIO and multiple-sector transfers, CHS/LBA28/LBA48
  * addressing, errors, SET FEATURES, bus-master DMA with PRD tables and its
- * failure modes, interrupts, and the state (also with a transfer in
- * flight).  ATAPI is in test-ide-atapi.c.
+ * failure modes, interrupts, DATA SET MANAGEMENT (TRIM) on raw and qcow2
+ * disks, and the state (also with a transfer in flight).  ATAPI is in
+ * test-ide-atapi.c.
  */
 #include "test-ide-lib.h"
 #include "hw/block/ide-internal.h"
+#include "block/block_int.h"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -827,6 +829,213 @@ static void load_ide(GByteArray *in)
     g_byte_array_free(in, true);
 }
 
+/* ---- DATA SET MANAGEMENT: TRIM ---- */
+
+static uint64_t trim_entry(uint64_t lba, uint16_t count)
+{
+    return (uint64_t)count << 48 | lba;
+}
+
+/*
+ * DSM with the given feature and block count, the range list at BUF_ADDR
+ * (blocks * 512 bytes, entries first, zeros after); the status.
+ */
+static uint8_t dsm(uint16_t base, int dev, uint8_t feature, uint8_t blocks,
+                   const uint64_t *ent, unsigned n)
+{
+    int ch = base == PRI ? 0 : 1;
+    unsigned len = MAX(blocks, 1) * 512;
+    g_autofree uint8_t *list = g_malloc0(len);
+
+    for (unsigned i = 0; i < n; i++) {
+        stq_le(list + i * 8, ent[i]);
+    }
+    address_space_write(&address_space_memory, BUF_ADDR, list, len);
+    prd_set(0, BUF_ADDR, len, true);
+    outb(base + ATA_REG_SELECT, 0x40 | dev << 4);
+    outb(base + ATA_REG_FEATURE, feature);
+    outb(base + ATA_REG_NSECTOR, 0);
+    outb(base + ATA_REG_NSECTOR, blocks);
+    outb(base + ATA_REG_CMD, WIN_DSM);
+    bm_start(ch, false);
+    g_assert_true(wait_irq(ch ? 15 : 14));
+    uint8_t st = inb(base + ATA_REG_STATUS);
+    bm_stop(ch);
+    bm_clear(ch);
+    return st;
+}
+
+/* The disk behind blk reads sectors [lba, lba + n) as zeros (or not). */
+static bool reads_zeros(BlockBackend *blk, uint64_t lba, unsigned n)
+{
+    g_autofree uint8_t *buf = g_malloc(n * 512);
+    g_assert_cmpint(blk_pread(blk, lba * 512, buf, n * 512), ==, 0);
+    return buffer_is_zero(buf, n * 512);
+}
+
+static void put_hd_pattern(uint64_t lba, unsigned n)
+{
+    uint8_t buf[512];
+    for (unsigned s = 0; s < n; s++) {
+        for (int i = 0; i < 512; i++) {
+            buf[i] = hd_byte(lba + s, i);
+        }
+        g_assert_cmpint(blk_pwrite(hd_blk, (lba + s) * 512, buf, 512), ==, 0);
+    }
+}
+
+static void test_trim(void)
+{
+    uint16_t id[256];
+
+    channel_reset(PRI);
+    identify(PRI, 0, WIN_IDENTIFY, id);
+    g_assert_cmphex(id[169] & 1, ==, 1);                /* TRIM */
+    g_assert_cmphex(id[69] & 0x4020, ==, 0x4020);       /* zeros after */
+    g_assert_cmpuint(id[105], ==, IDE_BUF_SIZE / 512);
+
+    /* Three ranges, an unused entry that points nowhere, in 2 blocks. */
+    uint64_t ent[] = { trim_entry(100, 2), trim_entry(HD_SECTORS + 5, 0),
+                       trim_entry(304, 8), trim_entry(3000, 1) };
+    g_assert_false(reads_zeros(hd_blk, 100, 1));
+    g_assert_cmphex(dsm(PRI, 0, 1, 2, ent, 4), ==, ST_OK);
+    /* The bus master went idle with the command: exact fit, interrupt. */
+    g_assert_cmphex(bm_status(0) & 7, ==, 0);
+    g_assert_true(reads_zeros(hd_blk, 100, 2));
+    g_assert_true(reads_zeros(hd_blk, 304, 8));
+    g_assert_true(reads_zeros(hd_blk, 3000, 1));
+    g_assert_false(reads_zeros(hd_blk, 99, 1));
+    g_assert_false(reads_zeros(hd_blk, 102, 1));
+    g_assert_false(reads_zeros(hd_blk, 303, 1));
+    g_assert_false(reads_zeros(hd_blk, 312, 1));
+    g_assert_false(reads_zeros(hd_blk, 3001, 1));
+    /* The guest sees the zeros too, by DMA. */
+    memset(test_ram.ram + BUF_ADDR, 0xee, 4096);
+    prd_set(0, BUF_ADDR, 4096, true);
+    dma_cmd(PRI, WIN_READDMA, 304, 8);
+    bm_start(0, true);
+    g_assert_true(wait_irq(14));
+    g_assert_cmphex(inb(PRI + ATA_REG_STATUS), ==, ST_OK);
+    bm_stop(0);
+    bm_clear(0);
+    g_assert_true(buffer_is_zero(test_ram.ram + BUF_ADDR, 4096));
+    /* A raw file gets a hole where the file system punches one. */
+    int fd = open(hd_path, O_RDONLY);
+    g_assert_cmpint(fd, >=, 0);
+    off_t hole = lseek(fd, 304 * 512, SEEK_HOLE);
+    close(fd);
+    if (hole != 304 * 512) {
+        g_test_message("no hole punched at sector 304 (file system?)");
+    }
+    put_hd_pattern(100, 2);
+    put_hd_pattern(304, 8);
+    put_hd_pattern(3000, 1);
+}
+
+static void test_trim_errors(void)
+{
+    uint64_t ok = trim_entry(200, 4);
+
+    channel_reset(PRI);
+    /* A range past the end aborts the command; no range is trimmed. */
+    uint64_t past[] = { ok, trim_entry(HD_SECTORS - 1, 2) };
+    g_assert_cmphex(dsm(PRI, 0, 1, 1, past, 2), ==, ST_ERR);
+    g_assert_cmphex(inb(PRI + ATA_REG_ERROR), ==, ATA_ABRT);
+    g_assert_false(reads_zeros(hd_blk, 200, 1));
+    uint64_t huge[] = { trim_entry(0xffffffffffffULL, 0xffff) };
+    g_assert_cmphex(dsm(PRI, 0, 1, 1, huge, 1), ==, ST_ERR);
+    /* The last sector itself is fine. */
+    uint64_t last[] = { trim_entry(HD_SECTORS - 1, 1) };
+    g_assert_cmphex(dsm(PRI, 0, 1, 1, last, 1), ==, ST_OK);
+
+    /* No TRIM bit, no blocks, more blocks than IDENTIFY word 105 allows:
+     * aborted before any data moves (the bus master stays active). */
+    g_assert_cmphex(dsm(PRI, 0, 0, 1, &ok, 1), ==, ST_ERR);
+    g_assert_cmphex(inb(PRI + ATA_REG_ERROR), ==, ATA_ABRT);
+    g_assert_cmphex(dsm(PRI, 0, 1, 0, &ok, 1), ==, ST_ERR);
+    g_assert_cmphex(dsm(PRI, 0, 1, IDE_BUF_SIZE / 512 + 1, &ok, 1), ==,
+                    ST_ERR);
+    g_assert_false(reads_zeros(hd_blk, 200, 1));
+
+    /* A read-only disk and a CD-ROM refuse it. */
+    channel_reset(SEC);
+    uint64_t ro[] = { trim_entry(0, 1) };
+    g_assert_cmphex(dsm(SEC, 1, 1, 1, ro, 1), ==, ST_ERR);
+    g_assert_cmphex(inb(SEC + ATA_REG_ERROR), ==, ATA_ABRT);
+    g_assert_false(reads_zeros(ro_blk, 0, 1));
+    g_assert_cmphex(dsm(SEC, 0, 1, 1, ro, 1) & ATA_ERR, ==, ATA_ERR);
+    channel_reset(SEC);
+
+    /* Short PRDs: the device gives up without trimming. */
+    prd_set(0, BUF_ADDR, 256, true);
+    address_space_write(&address_space_memory, BUF_ADDR, &ok, 8);
+    outb(PRI + ATA_REG_SELECT, 0x40);
+    outb(PRI + ATA_REG_FEATURE, 1);
+    outb(PRI + ATA_REG_NSECTOR, 1);
+    outb(PRI + ATA_REG_CMD, WIN_DSM);
+    bm_start(0, false);
+    g_assert_cmphex(wait_not_busy(PRI) & ATA_ERR, ==, 0);
+    g_assert_cmphex(bm_status(0) & 7, ==, 0);
+    g_assert_false(reads_zeros(hd_blk, 200, 1));
+    channel_reset(PRI);
+}
+
+/* TRIM on a qcow2 disk (ide.0 unit 1 from here on): clusters freed,
+ * partial clusters zeroed, everything else intact; the image stays
+ * consistent. */
+static void test_trim_qcow2(void)
+{
+    g_autofree char *path = NULL;
+    int fd = g_file_open_tmp("kestrel-ide-XXXXXX.qcow2", &path, NULL);
+    BlockCreateOpts co = { .size = 8 * MiB, .cluster_size = 4096,
+                           .version = 3, .refcount_bits = 16 };
+    BlockOpenOptions oo = { .filename = path, .format = "qcow2" };
+    Error *err = NULL;
+    uint8_t buf[64 * 512];
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    g_assert_true(bdrv_create("qcow2", path, &co, &err));
+    BlockBackend *blk = blk_open(&oo, &err);
+    g_assert_nonnull(blk);
+    memset(buf, 0x5a, sizeof(buf));
+    g_assert_cmpint(blk_pwrite(blk, 0, buf, sizeof(buf)), ==, 0);
+    g_assert_nonnull(ide_drive_attach(&ide_controller()->bus[0], 1, IDE_HD,
+                                      blk, NULL, &err));
+    ide_drive_reset(&ide_controller()->bus[0].ifs[1]);
+    channel_reset(PRI);
+
+    /* Sectors 3-20: part of cluster 0, clusters 1 (8-15), part of 2. */
+    uint64_t ent[] = { trim_entry(3, 18), trim_entry(40, 8) };
+    g_assert_cmphex(dsm(PRI, 1, 1, 1, ent, 2), ==, ST_OK);
+    g_assert_true(reads_zeros(blk, 3, 18));
+    g_assert_true(reads_zeros(blk, 40, 8));
+    g_assert_false(reads_zeros(blk, 2, 1));
+    g_assert_false(reads_zeros(blk, 21, 1));
+    g_assert_false(reads_zeros(blk, 39, 1));
+    g_assert_false(reads_zeros(blk, 48, 1));
+    int64_t pnum, map;
+    int st = bdrv_block_status(blk_bs(blk), 8 * 512, 4096, &pnum, &map);
+    g_assert_cmpint(st & BDRV_BLOCK_DATA, ==, 0);       /* freed */
+    g_assert_cmpint(st & BDRV_BLOCK_ZERO, ==, BDRV_BLOCK_ZERO);
+    /* Past the end of the qcow2 disk. */
+    uint64_t past[] = { trim_entry(8 * MiB / 512 - 1, 2) };
+    g_assert_cmphex(dsm(PRI, 1, 1, 1, past, 1), ==, ST_ERR);
+    g_assert_cmphex(inb(PRI + ATA_REG_ERROR), ==, ATA_ABRT);
+    outb(PRI + ATA_REG_SELECT, 0);
+    channel_reset(PRI);
+    g_assert_cmpint(blk_flush(blk), ==, 0);
+
+    BdrvOpenParams p = { .rw = false, .check = true };
+    BlockDriverState *bs = bdrv_open(path, "qcow2", &p, false, false, &err);
+    BdrvCheckResult r;
+    g_assert_nonnull(bs);
+    g_assert_cmpint(bdrv_check(bs, &r, 0), ==, 0);
+    g_assert_cmpint(r.corruptions + r.leaks + r.check_errors, ==, 0);
+    bdrv_close(bs);
+    unlink(path);
+}
+
 static void test_state_pio(void)
 {
     uint8_t buf[3 * 512];
@@ -911,6 +1120,10 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/state/pio", test_state_pio);
     g_test_add_func("/ide/state/dma-in-flight", test_state_dma_inflight);
     g_test_add_func("/ide/state/random", test_state_random);
+    /* TRIM changes the pattern (and restores it); qcow2 takes unit 1. */
+    g_test_add_func("/ide/dsm/trim", test_trim);
+    g_test_add_func("/ide/dsm/trim-errors", test_trim_errors);
+    g_test_add_func("/ide/dsm/trim-qcow2", test_trim_qcow2);
     int ret = g_test_run();
     ide_test_cleanup();
     return ret;

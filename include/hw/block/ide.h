@@ -71,6 +71,7 @@
 
 /* Commands. */
 #define WIN_NOP                 0x00
+#define WIN_DSM                 0x06    /* DATA SET MANAGEMENT (TRIM) */
 #define WIN_DEVICE_RESET        0x08
 #define WIN_RECAL               0x10
 #define WIN_READ                0x20
@@ -206,6 +207,7 @@ typedef enum IDEAioOp {
     IDE_AIO_VERIFY,         /* READ VERIFY: read and drop */
     IDE_AIO_DMA,            /* one chunk of a bus-master transfer */
     IDE_AIO_ATAPI_READ,     /* fill the PIO buffer with CD sectors */
+    IDE_AIO_TRIM,           /* zero the TRIM range at data_ptr */
     IDE_AIO_MAX,
 } IDEAioOp;
 
@@ -216,6 +218,7 @@ typedef enum IDEDmaKind {
     IDE_DMA_ATA_WRITE,      /* memory -> disk */
     IDE_DMA_ATAPI_READ,     /* CD sectors -> memory */
     IDE_DMA_ATAPI_BUF,      /* reply in io_buffer -> memory */
+    IDE_DMA_ATA_TRIM,       /* TRIM range list: memory -> io_buffer */
     IDE_DMA_MAX,
 } IDEDmaKind;
 
