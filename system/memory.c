@@ -64,6 +64,25 @@ void memory_region_init_io(MemoryRegion *mr, const MemoryRegionOps *ops,
     mr->opaque = opaque;
 }
 
+void memory_region_init_rom_device(MemoryRegion *mr, const MemoryRegionOps *ops,
+                                   void *opaque, const char *name,
+                                   uint64_t size)
+{
+    memory_region_init_ram(mr, name, size);
+    mr->ops = ops;
+    mr->opaque = opaque;
+    mr->romd_mode = true;
+}
+
+void memory_region_rom_device_set_romd(MemoryRegion *mr, bool romd_mode)
+{
+    g_assert(mr->type == MR_RAM && mr->ops);
+    if (mr->romd_mode != romd_mode) {
+        mr->romd_mode = romd_mode;
+        memory_region_changed();    /* KVM drops or restores the slot */
+    }
+}
+
 void memory_region_init_alias(MemoryRegion *mr, const char *name,
                               MemoryRegion *target, uint64_t offset,
                               uint64_t size)
@@ -477,7 +496,11 @@ static bool rw_internal(AddressSpace *as, uint64_t addr, uint8_t *buf,
         }
         uint64_t room = r->end - addr;
         uint64_t offset = r->offset + (addr - r->start);
-        if (r->mr->type == MR_RAM) {
+        /* A ROM device's own writes, and its reads out of ROMD mode, are
+         * commands for it; a read-only alias of it drops writes. */
+        bool romd_io = r->mr->type == MR_RAM && r->mr->ops && !force &&
+                       (is_write ? !r->readonly : !r->mr->romd_mode);
+        if (r->mr->type == MR_RAM && !romd_io) {
             uint64_t n = MIN(len, room);
             if (!is_write) {
                 memcpy(buf, r->mr->ram + offset, n);
@@ -523,8 +546,8 @@ void *address_space_map_ram(AddressSpace *as, uint64_t addr, uint64_t len,
                             bool is_write)
 {
     const FlatRange *r = address_space_lookup(as, addr);
-    if (!r || r->mr->type != MR_RAM || (is_write && r->readonly) ||
-        len > r->end - addr) {
+    if (!r || !memory_region_reads_ram(r->mr) ||
+        (is_write && (r->readonly || r->mr->ops)) || len > r->end - addr) {
         return NULL;
     }
     return r->mr->ram + r->offset + (addr - r->start);
@@ -535,7 +558,8 @@ void *address_space_map_ram(AddressSpace *as, uint64_t addr, uint64_t len,
 static const char *type_name(const MemoryRegion *mr)
 {
     switch (mr->type) {
-    case MR_RAM: return mr->readonly ? "rom" : "ram";
+    case MR_RAM: return mr->ops ? (mr->romd_mode ? "romd" : "romd i/o")
+                                : mr->readonly ? "rom" : "ram";
     case MR_IO: return "i/o";
     case MR_ALIAS: return "alias";
     default: return "container";

@@ -107,13 +107,19 @@ static void set_slot(int id, Slot *s, uint64_t size)
     }
 }
 
+/* ROM, read-only aliases and ROM devices (whose writes must exit). */
+static bool slot_readonly(const FlatRange *r)
+{
+    return r->readonly || r->mr->ops;
+}
+
 static uint32_t slot_flags(const FlatRange *r)
 {
     uint32_t flags = 0;
-    if (r->readonly && kvm_state->readonly_mem) {
+    if (slot_readonly(r) && kvm_state->readonly_mem) {
         flags |= KVM_MEM_READONLY;
     }
-    if (kvm_state->dirty_logging && !r->readonly) {
+    if (kvm_state->dirty_logging && !slot_readonly(r)) {
         flags |= KVM_MEM_LOG_DIRTY_PAGES;
     }
     return flags;
@@ -129,15 +135,15 @@ static void kvm_memory_commit(MemoryListener *l, AddressSpace *as,
 
     for (unsigned i = 0; i < view->nr; i++) {
         const FlatRange *r = &view->ranges[i];
-        if (r->mr->type != MR_RAM) {
-            continue;
+        if (!memory_region_reads_ram(r->mr)) {
+            continue;       /* I/O, or a ROM device out of ROMD mode */
         }
         uint64_t start = ALIGN_UP(r->start, page);
         uint64_t end = ALIGN_DOWN(r->end, page);
         if (start >= end) {
             continue;   /* sub-page RAM is served through MMIO exits */
         }
-        if (r->readonly && !kvm_state->readonly_mem) {
+        if (slot_readonly(r) && !kvm_state->readonly_mem) {
             /* No read-only slots: ROM stays MMIO; cannot execute from it. */
             continue;
         }

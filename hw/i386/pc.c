@@ -11,6 +11,10 @@
  *     isa-bios     0xe0000 (128 KiB)         alias of the BIOS' end
  *   pc.bios        4G - bios size
  *   ram-above-4g   4 GiB ..
+ *
+ * With -drive if=pflash, cfi.pflash01 chips take pc.bios' place: unit 0
+ * ends at 4 GiB (the firmware, its end aliased at 0xe0000), unit 1 (a
+ * variable store) sits right below it.
  */
 #include "hw/i386/pc.h"
 #include "hw/i386/x86.h"
@@ -21,6 +25,8 @@
 #include "hw/isa/piix3.h"
 #include "hw/acpi/piix4-pm.h"
 #include "hw/block/ide.h"
+#include "hw/misc/pflash.h"
+#include "block/drive.h"
 #include "hw/timer/mc146818rtc.h"
 #include "hw/core/loader.h"
 #include "hw/intc/pc-irqchip.h"
@@ -29,6 +35,7 @@
 #include <cpuid.h>
 
 #define BIOS_MAX_SIZE     (16 * MiB)
+#define FLASH_MAX_SIZE    (8 * MiB)       /* QEMU's default max-fw-size */
 #define ISA_BIOS_SIZE     (128 * KiB)
 #define OPTION_ROM_START  0xc0000
 #define OPTION_ROM_SIZE   (128 * KiB)
@@ -86,6 +93,73 @@ static bool pc_memory_init(MachineState *ms, Error **errp)
     return true;
 }
 
+/* The firmware's last 128 KiB also at 0xe0000, read-only. */
+static void pc_isa_bios_init(MemoryRegion *fw)
+{
+    uint64_t isa_size = MIN(fw->size, ISA_BIOS_SIZE);
+
+    memory_region_init_alias(&isa_bios, "isa-bios", fw, fw->size - isa_size,
+                             isa_size);
+    memory_region_set_readonly(&isa_bios, true);
+    memory_region_add_subregion_overlap(&pci_memory, 1 * MiB - isa_size,
+                                        &isa_bios, 1);
+}
+
+/*
+ * One cfi.pflash01 per if=pflash drive, stacked down from 4 GiB.  *top is
+ * unit 0's memory, or NULL without pflash drives.
+ */
+static bool pc_pflash_init(MemoryRegion **top, Error **errp)
+{
+    uint64_t total = 0;
+
+    *top = NULL;
+    for (int unit = 0; unit < MAX_PFLASH_UNITS; unit++) {
+        DriveInfo *d = drive_get(IF_PFLASH, 0, unit);
+        if (d && unit > 0 && !drive_get(IF_PFLASH, 0, unit - 1)) {
+            error_setg(errp, "-drive %s: pflash unit %d requires unit %d",
+                       d->optstr, unit, unit - 1);
+            return false;
+        }
+    }
+    for (int unit = 0; unit < MAX_PFLASH_UNITS; unit++) {
+        DriveInfo *d = drive_get(IF_PFLASH, 0, unit);
+        if (!d) {
+            break;
+        }
+        int64_t size = blk_getlength(d->blk);
+        if (size <= 0 || size % PFLASH_SECTOR_SIZE) {
+            error_setg(errp, "-drive %s: pflash size %" PRId64 " is not a "
+                       "non-zero multiple of %d bytes", d->optstr, size,
+                       PFLASH_SECTOR_SIZE);
+            return false;
+        }
+        total += size;
+        if (total > FLASH_MAX_SIZE) {
+            error_setg(errp, "-drive %s: pflash images of %" PRIu64 " bytes "
+                       "in all exceed the %d MiB below 4 GiB for firmware",
+                       d->optstr, total, (int)(FLASH_MAX_SIZE / MiB));
+            return false;
+        }
+        char name[16];
+        snprintf(name, sizeof(name), "system.flash%d", unit);
+        DeviceState *dev = device_new("cfi.pflash01");
+        if (!device_set_prop(dev, "drive", d->id, errp) ||
+            !device_set_prop(dev, "name", name, errp) ||
+            !device_realize(dev, errp)) {
+            device_free(dev);
+            error_prepend(errp, "-drive %s: ", d->optstr);
+            return false;
+        }
+        MemoryRegion *mr = pflash_cfi01_get_memory(dev);
+        memory_region_add_subregion(get_system_memory(), 4 * GiB - total, mr);
+        if (unit == 0) {
+            *top = mr;
+        }
+    }
+    return true;
+}
+
 /* The firmware image at the top of 4 GiB, its last 128 KiB also at 0xe0000. */
 static bool pc_bios_init(MachineState *ms, Error **errp)
 {
@@ -110,13 +184,7 @@ static bool pc_bios_init(MachineState *ms, Error **errp)
     memory_region_init_rom(&bios, "pc.bios", size);
     memcpy(memory_region_get_ram_ptr(&bios), data, size);
     memory_region_add_subregion(get_system_memory(), 4 * GiB - size, &bios);
-
-    uint64_t isa_size = MIN(size, ISA_BIOS_SIZE);
-    memory_region_init_alias(&isa_bios, "isa-bios", &bios, size - isa_size,
-                             isa_size);
-    memory_region_set_readonly(&isa_bios, true);
-    memory_region_add_subregion_overlap(&pci_memory, 1 * MiB - isa_size,
-                                        &isa_bios, 1);
+    pc_isa_bios_init(&bios);
     return true;
 }
 
@@ -222,7 +290,16 @@ bool pc_init(MachineState *ms, const PCBoardOptions *opts, Error **errp)
     memory_region_transaction_begin();
     bool ok = pc_memory_init(ms, errp);
     bool need_bios = !ms->kernel_filename || ms->firmware_boot;
-    if (ok && need_bios) {
+    MemoryRegion *flash = NULL;
+    ok = ok && pc_pflash_init(&flash, errp);
+    if (ok && flash) {
+        /* As in QEMU: pflash unit 0 is the firmware, -bios goes unused. */
+        if (ms->bios_name) {
+            warn_report("-bios %s ignored: the firmware is pflash unit 0",
+                        ms->bios_name);
+        }
+        pc_isa_bios_init(flash);
+    } else if (ok && need_bios) {
         ok = pc_bios_init(ms, errp);
     }
     PCIBus *bus = ok ? i440fx_init(&ram, &pci_memory) : NULL;

@@ -42,7 +42,8 @@ struct MemoryRegion {
     bool readonly;            /* ROM, or a read-only view through an alias */
     uint8_t *ram;             /* host memory of an MR_RAM region */
     bool ram_owned;
-    const MemoryRegionOps *ops;
+    bool romd_mode;           /* ROM device: reads come from ram */
+    const MemoryRegionOps *ops;   /* MR_IO, or an MR_RAM ROM device */
     void *opaque;
     MemoryRegion *alias;
     uint64_t alias_offset;
@@ -93,6 +94,22 @@ void memory_region_init_ram_ptr(MemoryRegion *mr, const char *name,
 void memory_region_init_rom(MemoryRegion *mr, const char *name, uint64_t size);
 void memory_region_init_io(MemoryRegion *mr, const MemoryRegionOps *ops,
                            void *opaque, const char *name, uint64_t size);
+/*
+ * A ROM device (flash): memory that guests never write directly.  In ROMD
+ * mode (the initial one) reads come from the memory, so KVM maps it as a
+ * read-only slot and code runs from it without exits; writes always go to
+ * ops->write.  Out of ROMD mode (a flash showing its status or ID) every
+ * access goes to the callbacks.  A read-only alias of it drops writes.
+ */
+void memory_region_init_rom_device(MemoryRegion *mr, const MemoryRegionOps *ops,
+                                   void *opaque, const char *name,
+                                   uint64_t size);
+void memory_region_rom_device_set_romd(MemoryRegion *mr, bool romd_mode);
+/* Whether reads of an MR_RAM or MR_IO region come straight from memory. */
+static inline bool memory_region_reads_ram(const MemoryRegion *mr)
+{
+    return mr->type == MR_RAM && (!mr->ops || mr->romd_mode);
+}
 void memory_region_init_alias(MemoryRegion *mr, const char *name,
                               MemoryRegion *target, uint64_t offset,
                               uint64_t size);

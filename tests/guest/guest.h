@@ -156,5 +156,6 @@ void test_count(void);
 void test_ide_pio_dma(void);
 void test_ide_cd_change(void);
 void test_smbios(void);
+void test_pflash(void);
 
 #endif

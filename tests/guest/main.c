@@ -122,6 +122,7 @@ static const struct { const char *name; void (*fn)(void); } tests[] = {
     { "ide-pio-dma", test_ide_pio_dma },
     { "ide-cd-change", test_ide_cd_change },
     { "smbios", test_smbios },
+    { "pflash", test_pflash },
 };
 #define NR_TESTS (sizeof(tests) / sizeof(tests[0]))
 

@@ -126,10 +126,19 @@ int main(int argc, char **argv)
     close(fd);
     g_autofree char *drive = g_strdup_printf("if=none,id=hd0,format=raw,"
                                              "file=%s", img);
-    if (!drive_add(drive, &err) || !drive_open_all(&err)) {
+    /* A pflash drive makes the board create cfi.pflash01 (64 KiB). */
+    g_autofree char *flash = NULL;
+    fd = g_file_open_tmp("kestrel-vmstate-XXXXXX", &flash, NULL);
+    g_assert_true(fd >= 0 && ftruncate(fd, 64 * KiB) == 0);
+    close(fd);
+    g_autofree char *pflash = g_strdup_printf("if=pflash,format=raw,"
+                                              "file=%s", flash);
+    if (!drive_add(drive, &err) || !drive_add(pflash, &err) ||
+        !drive_open_all(&err)) {
         g_error("drive: %s", err->msg);
     }
     unlink(img);
+    unlink(flash);
     if (!current_accel->init(&ms, &err) || !pc_init(&ms, &board, &err) ||
         !device_create_from_opts("ide-hd,drive=hd0", &err) ||
         !device_create_from_opts("ide-cd", &err) ||
