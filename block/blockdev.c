@@ -29,22 +29,11 @@ typedef struct Node {
     bool read_only, direct, no_flush;
 } Node;
 
-static bool bad(Error **errp, const char *fmt, ...) PRINTF_FMT(2, 3);
-static bool bad(Error **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    error_setg(errp, "%s", msg);
-    return false;
-}
-
 static bool get_bool(GPtrArray *o, const char *key, bool *out, Error **errp)
 {
     const char *v = opts_get(o, key);
     if (v && !opt_parse_bool(v, out)) {
-        return bad(errp, "Parameter '%s' expects 'on' or 'off'", key);
+        return error_fail(errp, "Parameter '%s' expects 'on' or 'off'", key);
     }
     return true;
 }
@@ -59,25 +48,30 @@ static bool parse_common(GPtrArray *o, Node *n, Error **errp)
     n->name = opts_get(o, "node-name");
     if (n->name && (strlen(n->name) > 31 ||
         !g_regex_match_simple("^[A-Za-z][A-Za-z0-9_.-]*$", n->name, 0, 0))) {
-        return bad(errp, "Invalid node-name: '%s' (a letter, then up to 30 "
-                   "letters, digits, '-', '.', '_')", n->name);
+        return error_fail(errp,
+                          "Invalid node-name: '%s' (a letter, then up to 30 "
+                          "letters, digits, '-', '.', '_')", n->name);
     }
     if ((v = opts_get(o, "discard")) && strcmp(v, "ignore") &&
         strcmp(v, "off") && strcmp(v, "unmap") && strcmp(v, "on")) {
-        return bad(errp, "Parameter 'discard' does not accept value '%s'", v);
+        return error_fail(errp,
+                          "Parameter 'discard' does not accept value '%s'", v);
     }
     if ((v = opts_get(o, "detect-zeroes")) && strcmp(v, "off") &&
         strcmp(v, "on") && strcmp(v, "unmap")) {
-        return bad(errp, "Parameter 'detect-zeroes' does not accept value "
-                   "'%s'", v);
+        return error_fail(errp,
+                          "Parameter 'detect-zeroes' does not accept value "
+                          "'%s'", v);
     }
     if ((v = opts_get(o, "aio")) && strcmp(v, "threads") &&
         strcmp(v, "native") && strcmp(v, "io_uring")) {
-        return bad(errp, "Parameter 'aio' does not accept value '%s'", v);
+        return error_fail(errp,
+                          "Parameter 'aio' does not accept value '%s'", v);
     }
     if ((v = opts_get(o, "locking")) && strcmp(v, "auto") &&
         strcmp(v, "on") && strcmp(v, "off")) {
-        return bad(errp, "Parameter 'locking' does not accept value '%s'", v);
+        return error_fail(errp,
+                          "Parameter 'locking' does not accept value '%s'", v);
     }
     return get_bool(o, "read-only", &n->read_only, errp) &&
            get_bool(o, "auto-read-only", &ignored, errp) &&
@@ -94,7 +88,7 @@ static bool parse_file_node(GPtrArray *o, Node *n, Error **errp)
     }
     n->filename = opts_get(o, "filename");
     if (!n->filename || !*n->filename) {
-        return bad(errp, "Parameter 'filename' is missing");
+        return error_fail(errp, "Parameter 'filename' is missing");
     }
     return true;
 }
@@ -102,8 +96,8 @@ static bool parse_file_node(GPtrArray *o, Node *n, Error **errp)
 static bool cache_mode(const Node *n, BlockCacheMode *mode, Error **errp)
 {
     if (n->direct && n->no_flush) {
-        return bad(errp, "cache.direct=on with cache.no-flush=on is not "
-                   "supported");
+        return error_fail(errp, "cache.direct=on with cache.no-flush=on is not "
+                          "supported");
     }
     *mode = n->direct ? BLOCK_CACHE_NONE :
             n->no_flush ? BLOCK_CACHE_UNSAFE : BLOCK_CACHE_WRITEBACK;
@@ -128,7 +122,7 @@ static DriveInfo *add_node(const char *name, const char *optstr,
                            Error **errp)
 {
     if (drive_get_by_id(name)) {
-        bad(errp, "node-name '%s' is already in use", name);
+        error_fail(errp, "node-name '%s' is already in use", name);
         return NULL;
     }
     DriveInfo *d = drive_add_node(name, optstr);
@@ -159,24 +153,27 @@ static bool parse_format_node(GPtrArray *o, Node *n, const char *optstr,
         return false;
     }
     if (ref && inl->len) {
-        return bad(errp, "file=%s cannot be combined with file.* options",
-                   ref);
+        return error_fail(errp,
+                          "file=%s cannot be combined with file.* options",
+                          ref);
     }
     if (ref) {
         child = drive_get_by_id(ref);
         if (!child || !child->node) {
-            return bad(errp, "Cannot find node '%s' (file= names an earlier "
-                       "-blockdev node-name)", ref);
+            return error_fail(errp,
+                              "Cannot find node '%s' (file= names an earlier "
+                              "-blockdev node-name)", ref);
         }
         if (child->node_format) {
-            return bad(errp, "node '%s' is a %s node: formats go on "
-                       "driver=file nodes only", ref, child->node_format);
+            return error_fail(errp, "node '%s' is a %s node: formats go on "
+                              "driver=file nodes only", ref,
+                              child->node_format);
         }
         if (child->claimed) {
-            return bad(errp, "node '%s' is already in use%s%s%s", ref,
-                       child->parent ? " by node '" : "",
-                       child->parent ? child->parent : "",
-                       child->parent ? "'" : "");
+            return error_fail(errp, "node '%s' is already in use%s%s%s", ref,
+                              child->parent ? " by node '" : "",
+                              child->parent ? child->parent : "",
+                              child->parent ? "'" : "");
         }
         file.filename = child->opts.filename;
         file.read_only = child->opts.read_only;
@@ -196,31 +193,31 @@ static bool parse_format_node(GPtrArray *o, Node *n, const char *optstr,
         file.no_flush = n->no_flush;
         const char *drv = opts_get(c, "driver");
         if (!drv) {
-            return bad(errp, "Parameter 'file.driver' is missing");
+            return error_fail(errp, "Parameter 'file.driver' is missing");
         }
         if (strcmp(drv, "file")) {
-            return bad(errp, "file.driver=%s: only driver=file can be a "
-                       "format's file", drv);
+            return error_fail(errp, "file.driver=%s: only driver=file can be a "
+                              "format's file", drv);
         }
         if (!parse_file_node(c, &file, errp)) {
             return false;
         }
     } else {
-        return bad(errp, "Parameter 'file' is missing");
+        return error_fail(errp, "Parameter 'file' is missing");
     }
     if (file.read_only && !n->read_only) {
-        return bad(errp, "node '%s' is read-only: the %s node needs "
-                   "read-only=on", ref ? ref : "file", n->driver);
+        return error_fail(errp, "node '%s' is read-only: the %s node needs "
+                          "read-only=on", ref ? ref : "file", n->driver);
     }
     BlockCacheMode cache = BLOCK_CACHE_WRITEBACK;
     if (!cache_mode(&file, &cache, errp)) {
         return false;
     }
     if (file.name && !strcmp(file.name, n->name)) {
-        return bad(errp, "node-name '%s' is already in use", n->name);
+        return error_fail(errp, "node-name '%s' is already in use", n->name);
     }
     if (file.name && drive_get_by_id(file.name)) {
-        return bad(errp, "node-name '%s' is already in use", file.name);
+        return error_fail(errp, "node-name '%s' is already in use", file.name);
     }
     DriveInfo *d = add_node(n->name, optstr, &file, n->driver, errp);
     if (!d) {
@@ -247,8 +244,9 @@ static bool parse_format_node(GPtrArray *o, Node *n, const char *optstr,
 bool blockdev_add(const char *optstr, Error **errp)
 {
     if (optstr[0] == '{') {
-        return bad(errp, "the JSON form of -blockdev is not supported (use "
-                   "key=value,...)");
+        return error_fail(errp,
+                          "the JSON form of -blockdev is not supported (use "
+                          "key=value,...)");
     }
     /* "file,node-name=..." is driver=file, as in QEMU. */
     g_autoptr(GPtrArray) o = opts_parse(optstr, "driver", errp);
@@ -258,11 +256,11 @@ bool blockdev_add(const char *optstr, Error **errp)
     Node n = { 0 };
     n.driver = opts_get(o, "driver");
     if (!n.driver) {
-        return bad(errp, "Parameter 'driver' is missing");
+        return error_fail(errp, "Parameter 'driver' is missing");
     }
     if (!opts_get(o, "node-name")) {
-        return bad(errp, "Parameter 'node-name' is missing (-device "
-                   "drive= refers to it)");
+        return error_fail(errp, "Parameter 'node-name' is missing (-device "
+                          "drive= refers to it)");
     }
     if (!strcmp(n.driver, "file")) {
         BlockCacheMode cache = BLOCK_CACHE_WRITEBACK;
@@ -280,6 +278,7 @@ bool blockdev_add(const char *optstr, Error **errp)
         n.driver = !strcmp(n.driver, "raw") ? "raw" : "qcow2";
         return parse_format_node(o, &n, optstr, errp);
     }
-    return bad(errp, "Invalid parameter value for 'driver': '%s' (kestrel "
-               "has file, raw and qcow2)", n.driver);
+    return error_fail(errp,
+                      "Invalid parameter value for 'driver': '%s' (kestrel "
+                      "has file, raw and qcow2)", n.driver);
 }

@@ -16,17 +16,6 @@ static const char *const drive_keys[] = {
     "werror", "rerror", "l2-cache-size", NULL,
 };
 
-static bool bad(Error **errp, const char *fmt, ...) PRINTF_FMT(2, 3);
-static bool bad(Error **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    error_setg(errp, "%s", msg);
-    return false;
-}
-
 static bool parse_int(const char *v, int max, int *out)
 {
     uint64_t n;
@@ -53,8 +42,8 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
         } else if (!strcmp(v, "pflash")) {
             d->type = IF_PFLASH;
         } else if (strcmp(v, "ide")) {
-            return bad(errp, "unsupported bus type '%s' (use if=ide, "
-                       "if=pflash or if=none)", v);
+            return error_fail(errp, "unsupported bus type '%s' (use if=ide, "
+                              "if=pflash or if=none)", v);
         }
     }
     d->opts.filename = g_strdup(opts_get(o, "file"));
@@ -64,7 +53,8 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
     }
     if ((v = opts_get(o, "format"))) {
         if (!bdrv_find_format(v)) {
-            return bad(errp, "'%s' invalid format (use qcow2 or raw)", v);
+            return error_fail(errp,
+                              "'%s' invalid format (use qcow2 or raw)", v);
         }
         d->opts.format = g_strdup(v);
     }
@@ -72,12 +62,13 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
         if (!strcmp(v, "cdrom")) {
             d->media = MEDIA_CDROM;
         } else if (strcmp(v, "disk")) {
-            return bad(errp, "'%s' invalid media (use disk or cdrom)", v);
+            return error_fail(errp,
+                              "'%s' invalid media (use disk or cdrom)", v);
         }
     }
     if ((v = opts_get(o, "readonly")) || (v = opts_get(o, "read-only"))) {
         if (!opt_parse_bool(v, &b)) {
-            return bad(errp, "readonly=%s: expected on or off", v);
+            return error_fail(errp, "readonly=%s: expected on or off", v);
         }
         d->opts.read_only = b;
     }
@@ -86,69 +77,70 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
     }
     if ((v = opts_get(o, "cache")) &&
         !block_parse_cache_mode(v, &d->opts.cache)) {
-        return bad(errp, "invalid cache option '%s' (writeback, none, "
-                   "writethrough, directsync or unsafe)", v);
+        return error_fail(errp, "invalid cache option '%s' (writeback, none, "
+                          "writethrough, directsync or unsafe)", v);
     }
     if ((v = opts_get(o, "snapshot"))) {
         if (!opt_parse_bool(v, &b)) {
-            return bad(errp, "snapshot=%s: expected on or off", v);
+            return error_fail(errp, "snapshot=%s: expected on or off", v);
         }
         d->opts.snapshot = b;
     }
     if ((v = opts_get(o, "aio")) && strcmp(v, "threads") &&
         strcmp(v, "native") && strcmp(v, "io_uring")) {
-        return bad(errp, "invalid aio option '%s'", v);
+        return error_fail(errp, "invalid aio option '%s'", v);
     }
     if ((v = opts_get(o, "l2-cache-size")) &&
         !parse_size(v, 'B', &d->opts.l2_cache_size)) {
-        return bad(errp, "invalid l2-cache-size '%s'", v);
+        return error_fail(errp, "invalid l2-cache-size '%s'", v);
     }
     d->bus = d->unit = -1;
     if (d->type == IF_PFLASH) {
         /* One bus of flash chips: index and unit are the same thing. */
         if (((v = opts_get(o, "unit")) || (v = opts_get(o, "index"))) &&
             !parse_int(v, MAX_PFLASH_UNITS - 1, &d->unit)) {
-            return bad(errp, "unit=%s: pflash units are 0 and 1", v);
+            return error_fail(errp, "unit=%s: pflash units are 0 and 1", v);
         }
         if ((v = opts_get(o, "bus")) && strcmp(v, "0")) {
-            return bad(errp, "bus=%s: pflash has only bus 0", v);
+            return error_fail(errp, "bus=%s: pflash has only bus 0", v);
         }
         if (d->media == MEDIA_CDROM || !d->opts.filename) {
-            return bad(errp, "a pflash drive needs file= (and no "
-                       "media=cdrom)");
+            return error_fail(errp, "a pflash drive needs file= (and no "
+                              "media=cdrom)");
         }
         d->bus = 0;
         goto id;
     }
     if ((v = opts_get(o, "index")) && !parse_int(v, 3, &index)) {
-        return bad(errp, "index=%s: an IDE index is 0 to 3", v);
+        return error_fail(errp, "index=%s: an IDE index is 0 to 3", v);
     }
     if ((v = opts_get(o, "bus")) && !parse_int(v, MAX_IDE_BUS - 1, &d->bus)) {
-        return bad(errp, "bus=%s: IDE buses are 0 and 1", v);
+        return error_fail(errp, "bus=%s: IDE buses are 0 and 1", v);
     }
     if ((v = opts_get(o, "unit")) &&
         !parse_int(v, MAX_IDE_UNITS - 1, &d->unit)) {
-        return bad(errp, "unit=%s: IDE units are 0 and 1", v);
+        return error_fail(errp, "unit=%s: IDE units are 0 and 1", v);
     }
     if (index >= 0) {
         if (d->bus >= 0 || d->unit >= 0) {
-            return bad(errp, "index cannot be used with bus and unit");
+            return error_fail(errp, "index cannot be used with bus and unit");
         }
         d->bus = index / MAX_IDE_UNITS;
         d->unit = index % MAX_IDE_UNITS;
     }
     if (!d->opts.filename && d->media != MEDIA_CDROM) {
-        return bad(errp, "a disk drive needs file= (only media=cdrom may "
-                   "be empty)");
+        return error_fail(errp,
+                          "a disk drive needs file= (only media=cdrom may "
+                          "be empty)");
     }
 id:
     if ((v = opts_get(o, "id"))) {
         if (!g_regex_match_simple("^[A-Za-z][A-Za-z0-9_.-]*$", v, 0, 0)) {
-            return bad(errp, "invalid id '%s' (a letter, then letters, "
-                       "digits, '-', '.', '_')", v);
+            return error_fail(errp, "invalid id '%s' (a letter, then letters, "
+                              "digits, '-', '.', '_')", v);
         }
         if (drive_get_by_id(v)) {
-            return bad(errp, "duplicate drive id '%s'", v);
+            return error_fail(errp, "duplicate drive id '%s'", v);
         }
         d->id = g_strdup(v);
     }
@@ -165,11 +157,12 @@ static bool place(DriveInfo *d, Error **errp)
         if (d->unit < 0) {
             for (d->unit = 0; drive_get(IF_PFLASH, 0, d->unit); d->unit++) {
                 if (d->unit == MAX_PFLASH_UNITS - 1) {
-                    return bad(errp, "no free pflash unit (units 0 and 1)");
+                    return error_fail(errp,
+                                      "no free pflash unit (units 0 and 1)");
                 }
             }
         } else if (drive_get(IF_PFLASH, 0, d->unit)) {
-            return bad(errp, "pflash unit %d exists", d->unit);
+            return error_fail(errp, "pflash unit %d exists", d->unit);
         }
         return true;
     }
@@ -179,8 +172,8 @@ static bool place(DriveInfo *d, Error **errp)
             if (d->unit >= 0 || ++unit == MAX_IDE_UNITS) {
                 unit = MAX(d->unit, 0);
                 if (d->bus >= 0 || ++bus == MAX_IDE_BUS) {
-                    return bad(errp, "no free IDE slot (two buses, two "
-                               "units each)");
+                    return error_fail(errp, "no free IDE slot (two buses, two "
+                                      "units each)");
                 }
             }
         }
@@ -188,8 +181,8 @@ static bool place(DriveInfo *d, Error **errp)
         d->unit = unit;
     }
     if (drive_get(IF_IDE, d->bus, d->unit)) {
-        return bad(errp, "drive with bus=%d, unit=%d (index=%d) exists",
-                   d->bus, d->unit, d->bus * MAX_IDE_UNITS + d->unit);
+        return error_fail(errp, "drive with bus=%d, unit=%d (index=%d) exists",
+                          d->bus, d->unit, d->bus * MAX_IDE_UNITS + d->unit);
     }
     return true;
 }

@@ -24,6 +24,19 @@ void error_setg(Error **errp, const char *fmt, ...)
     va_end(ap);
 }
 
+bool error_fail(Error **errp, const char *fmt, ...)
+{
+    va_list ap;
+    if (errp) {
+        g_assert(*errp == NULL);
+        *errp = g_new0(Error, 1);
+        va_start(ap, fmt);
+        (*errp)->msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
 void error_prepend(Error **errp, const char *fmt, ...)
 {
     va_list ap;

@@ -34,6 +34,8 @@ typedef struct Error {
 } Error;
 
 void error_setg(Error **errp, const char *fmt, ...) PRINTF_FMT(2, 3);
+/* error_setg() that returns false, for parsers: "return error_fail(...)". */
+bool error_fail(Error **errp, const char *fmt, ...) PRINTF_FMT(2, 3);
 void error_prepend(Error **errp, const char *fmt, ...) PRINTF_FMT(2, 3);
 void error_free(Error *err);
 /* Print "kestrel-system-x86_64: msg" on stderr. */
