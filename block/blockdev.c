@@ -43,7 +43,6 @@ static bool get_bool(GPtrArray *o, const char *key, bool *out, Error **errp)
 static bool parse_common(GPtrArray *o, Node *n, Error **errp)
 {
     bool ignored;
-    const char *v;
 
     n->name = opts_get(o, "node-name");
     if (n->name && (strlen(n->name) > 31 ||
@@ -52,26 +51,20 @@ static bool parse_common(GPtrArray *o, Node *n, Error **errp)
                           "Invalid node-name: '%s' (a letter, then up to 30 "
                           "letters, digits, '-', '.', '_')", n->name);
     }
-    if ((v = opts_get(o, "discard")) && strcmp(v, "ignore") &&
-        strcmp(v, "off") && strcmp(v, "unmap") && strcmp(v, "on")) {
-        return error_fail(errp,
-                          "Parameter 'discard' does not accept value '%s'", v);
-    }
-    if ((v = opts_get(o, "detect-zeroes")) && strcmp(v, "off") &&
-        strcmp(v, "on") && strcmp(v, "unmap")) {
-        return error_fail(errp,
-                          "Parameter 'detect-zeroes' does not accept value "
-                          "'%s'", v);
-    }
-    if ((v = opts_get(o, "aio")) && strcmp(v, "threads") &&
-        strcmp(v, "native") && strcmp(v, "io_uring")) {
-        return error_fail(errp,
-                          "Parameter 'aio' does not accept value '%s'", v);
-    }
-    if ((v = opts_get(o, "locking")) && strcmp(v, "auto") &&
-        strcmp(v, "on") && strcmp(v, "off")) {
-        return error_fail(errp,
-                          "Parameter 'locking' does not accept value '%s'", v);
+    static const struct {
+        const char *key, *values[5];
+    } choices[] = {
+        { "discard", { "ignore", "off", "unmap", "on" } },
+        { "detect-zeroes", { "off", "on", "unmap" } },
+        { "aio", { "threads", "native", "io_uring" } },
+        { "locking", { "auto", "on", "off" } },
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(choices); i++) {
+        const char *v = opts_get(o, choices[i].key);
+        if (v && !g_strv_contains(choices[i].values, v)) {
+            return error_fail(errp, "Parameter '%s' does not accept value "
+                              "'%s'", choices[i].key, v);
+        }
     }
     return get_bool(o, "read-only", &n->read_only, errp) &&
            get_bool(o, "auto-read-only", &ignored, errp) &&
@@ -104,17 +97,14 @@ static bool cache_mode(const Node *n, BlockCacheMode *mode, Error **errp)
     return true;
 }
 
-/* The options of the inline child, "file." stripped. */
-static GPtrArray *child_opts(GPtrArray *o)
+/* Split o (borrowing its entries) into the node's own options and those
+ * of its inline child ("file.*"). */
+static void split_child_opts(GPtrArray *o, GPtrArray *own, GPtrArray *child)
 {
-    GPtrArray *c = g_ptr_array_new();      /* borrows the entries */
     for (guint i = 0; i < o->len; i++) {
         Opt *e = g_ptr_array_index(o, i);
-        if (g_str_has_prefix(e->key, "file.")) {
-            g_ptr_array_add(c, e);
-        }
+        g_ptr_array_add(g_str_has_prefix(e->key, "file.") ? child : own, e);
     }
-    return c;
 }
 
 static DriveInfo *add_node(const char *name, const char *optstr,
@@ -135,19 +125,14 @@ static DriveInfo *add_node(const char *name, const char *optstr,
 static bool parse_format_node(GPtrArray *o, Node *n, const char *optstr,
                               Error **errp)
 {
-    g_autoptr(GPtrArray) inl = child_opts(o);
+    g_autoptr(GPtrArray) inl = g_ptr_array_new();
     g_autoptr(GPtrArray) top = g_ptr_array_new();
     const char *ref = opts_get(o, "file");
     DriveInfo *child = NULL;
     Node file = { 0 };
     g_autofree char *what = g_strdup_printf("driver=%s", n->driver);
 
-    for (guint i = 0; i < o->len; i++) {
-        Opt *e = g_ptr_array_index(o, i);
-        if (!g_str_has_prefix(e->key, "file.")) {
-            g_ptr_array_add(top, e);
-        }
-    }
+    split_child_opts(o, top, inl);
     if (!opts_check_keys(top, what, format_keys, errp) ||
         !parse_common(top, n, errp)) {
         return false;
