@@ -247,6 +247,14 @@ static void ide_start_trim(IDEState *s)
     ide_dma_begin(s, IDE_DMA_ATA_TRIM, blocks * IDE_SECTOR_SIZE);
 }
 
+/* End TRIM with ABRT: the bus master stops, the range list is dropped. */
+static void ide_trim_abort(IDEState *s)
+{
+    s->data_ptr = s->data_end = 0;
+    ide_dma_finish(s->bus);
+    ide_cmd_error(s, ATA_ABRT);
+}
+
 /* Zero the next used entry from data_ptr on, or finish the command. */
 static void ide_trim_next(IDEState *s)
 {
@@ -274,8 +282,7 @@ static void ide_trim_list_done(IDEState *s, int ret)
 
     s->dma_kind = IDE_DMA_NONE;
     if (ret < 0) {
-        ide_dma_finish(s->bus);
-        ide_cmd_error(s, ATA_ABRT);
+        ide_trim_abort(s);
         return;
     }
     /* Any range past the end aborts the command before a sector is lost. */
@@ -285,8 +292,7 @@ static void ide_trim_list_done(IDEState *s, int ret)
             log_guest_error("ide %s device %d: TRIM of %u sectors at %" PRIu64
                             " beyond the disk", s->bus->name, s->unit,
                             count, lba);
-            ide_dma_finish(s->bus);
-            ide_cmd_error(s, ATA_ABRT);
+            ide_trim_abort(s);
             return;
         }
     }
@@ -320,9 +326,7 @@ void ide_ata_aio_done(IDEState *s, IDEAioOp op, int ret, const void *buf)
     if (ret < 0 && op == IDE_AIO_TRIM) {
         log_guest_error("ide %s device %d: TRIM: I/O error %d",
                         s->bus->name, s->unit, ret);
-        s->data_ptr = s->data_end = 0;
-        ide_dma_finish(s->bus);
-        ide_cmd_error(s, ATA_ABRT);
+        ide_trim_abort(s);
         return;
     }
     if (ret < 0) {
