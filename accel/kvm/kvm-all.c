@@ -207,12 +207,16 @@ uint64_t kvm_irq_count(int gsi)
 }
 
 /*
- * Guest time (kvmclock) stands still while the VM is stopped: read it when
- * the VM stops and write it back before the vCPUs run again, so a guest sees
- * no jump across stop/cont.  Reset and monitor pauses do not change the run
- * state and leave the clock alone.
+ * Guest time stands still while the VM is stopped, as in QEMU: the kvmclock
+ * is read when the VM stops and written back before the vCPUs run again,
+ * and the in-kernel PIT and LAPIC timers, which count host time, are held
+ * (kvm_pit_hold, kvm_cpus_hold_timers), so a guest sees no jump and no
+ * burst of missed ticks across stop/cont.  Reset and monitor pauses do not
+ * change the run state and leave all this alone.
  */
-static void kvm_clock_runstate(RunState state, void *opaque)
+static bool kvm_has_adjust_clock;
+
+static void kvm_vm_runstate(RunState state, void *opaque)
 {
     static struct kvm_clock_data saved;
     static bool have_saved, was_running;
@@ -224,17 +228,26 @@ static void kvm_clock_runstate(RunState state, void *opaque)
     was_running = running;
     if (!running) {
         memset(&saved, 0, sizeof(saved));
-        have_saved = ioctl(kvm_state->vm_fd, KVM_GET_CLOCK, &saved) == 0;
-        if (!have_saved) {
+        have_saved = kvm_has_adjust_clock &&
+                     ioctl(kvm_state->vm_fd, KVM_GET_CLOCK, &saved) == 0;
+        if (kvm_has_adjust_clock && !have_saved) {
             warn_report("KVM_GET_CLOCK: %s", strerror(errno));
         }
-    } else if (have_saved) {
+        kvm_pit_hold();
+        kvm_cpus_hold_timers();
+        return;
+    }
+    if (have_saved) {
         struct kvm_clock_data data = { .clock = saved.clock };
         if (ioctl(kvm_state->vm_fd, KVM_SET_CLOCK, &data) < 0) {
             warn_report("KVM_SET_CLOCK: %s", strerror(errno));
         }
         have_saved = false;
     }
+    /* The LAPICs first: once the PIT runs it may raise interrupts in them,
+     * which a KVM_SET_LAPIC racing with it could drop. */
+    kvm_cpus_release_timers();
+    kvm_pit_release();
 }
 
 /*
@@ -373,9 +386,9 @@ static bool kvm_init(MachineState *ms, Error **errp)
     /* kernel-irqchip=off: every interrupt controller is in userspace. */
     kvm_memory_listener.commit = kvm_memory_commit;
     memory_listener_register(&kvm_memory_listener, &address_space_memory);
-    if (ioctl(s->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ADJUST_CLOCK) > 0) {
-        runstate_add_notifier(kvm_clock_runstate, NULL);
-    }
+    kvm_has_adjust_clock = ioctl(s->vm_fd, KVM_CHECK_EXTENSION,
+                                 KVM_CAP_ADJUST_CLOCK) > 0;
+    runstate_add_notifier(kvm_vm_runstate, NULL);
     return true;
 
 fail:

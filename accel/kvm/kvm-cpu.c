@@ -50,6 +50,9 @@ typedef struct CPUState {
     bool io_pending;       /* the last exit was I/O or MMIO, not completed */
     pid_t tid;             /* for query-cpus-fast and info cpus */
     struct kvm_lapic_state initial_lapic;
+    /* The LAPIC timer while the VM is stopped (kvm_cpus_hold_timers). */
+    bool timer_held;
+    uint32_t held_lvtt, held_tmict, held_tdcr, held_tmcct;
 } CPUState;
 
 static CPUState *cpus;
@@ -779,15 +782,91 @@ void kvm_cpus_resume_all(void)
     g_mutex_unlock(&park_mutex);
 }
 
+/*
+ * A parked vCPU (every one, as the VM is stopped or paused for the reset)
+ * is reset here and now, so that the monitor shows a stopped VM's reset
+ * state at once; one not parked yet (just created) when it first runs.
+ */
 void kvm_cpus_reset_all(void)
 {
     g_mutex_lock(&park_mutex);
     for (unsigned i = 0; i < nr_cpus; i++) {
-        cpus[i].reset_pending = true;
-        cpus[i].blocked = false;
+        CPUState *cpu = &cpus[i];
+        cpu->blocked = false;
+        cpu->timer_held = false;
+        if (cpu->stopped && cpu->stop) {
+            cpu_reset(cpu);         /* parked until resume_all: ours */
+        } else {
+            cpu->reset_pending = true;
+        }
     }
     g_cond_broadcast(&cpu_cond);
     g_mutex_unlock(&park_mutex);
+}
+
+/*
+ * The in-kernel LAPIC timer counts host time, so a one-shot armed before
+ * stop fires at once after cont.  KVM_GET_LAPIC gives the current count
+ * and KVM_SET_LAPIC restarts the timer from the count it is given: read it
+ * when the VM stops, put it back before the vCPUs run again.  Only a
+ * running one-shot or periodic timer (TSC-deadline mode follows the TSC,
+ * which goes on as in QEMU); and only if the guest's timer set-up is the
+ * same at cont, so a reset or loaded state wins.  The other registers come
+ * from the LAPIC as it is at cont, so interrupts that arrived meanwhile
+ * stay pending.
+ */
+#define APIC_LVTT  0x320
+#define APIC_TMICT 0x380
+#define APIC_TMCCT 0x390
+#define APIC_TDCR  0x3e0
+#define APIC_LVTT_MODE (3u << 17)
+#define APIC_LVTT_TSC_DEADLINE (2u << 17)
+
+static uint32_t *lapic_reg(struct kvm_lapic_state *s, unsigned reg)
+{
+    return (uint32_t *)(s->regs + reg);
+}
+
+void kvm_cpus_hold_timers(void)
+{
+    struct kvm_lapic_state s;
+
+    for (unsigned i = 0; kvm_lapic_in_kernel() && i < nr_cpus; i++) {
+        CPUState *cpu = &cpus[i];
+        cpu->timer_held = false;
+        if (ioctl(cpu->fd, KVM_GET_LAPIC, &s) < 0) {
+            continue;
+        }
+        cpu->held_lvtt = *lapic_reg(&s, APIC_LVTT);
+        cpu->held_tmict = *lapic_reg(&s, APIC_TMICT);
+        cpu->held_tdcr = *lapic_reg(&s, APIC_TDCR);
+        cpu->held_tmcct = *lapic_reg(&s, APIC_TMCCT);
+        cpu->timer_held = cpu->held_tmict && cpu->held_tmcct &&
+            (cpu->held_lvtt & APIC_LVTT_MODE) < APIC_LVTT_TSC_DEADLINE;
+    }
+}
+
+void kvm_cpus_release_timers(void)
+{
+    struct kvm_lapic_state s;
+
+    for (unsigned i = 0; i < nr_cpus; i++) {
+        CPUState *cpu = &cpus[i];
+        if (!cpu->timer_held) {
+            continue;
+        }
+        cpu->timer_held = false;
+        if (ioctl(cpu->fd, KVM_GET_LAPIC, &s) < 0 ||
+            *lapic_reg(&s, APIC_LVTT) != cpu->held_lvtt ||
+            *lapic_reg(&s, APIC_TMICT) != cpu->held_tmict ||
+            *lapic_reg(&s, APIC_TDCR) != cpu->held_tdcr) {
+            continue;
+        }
+        *lapic_reg(&s, APIC_TMCCT) = cpu->held_tmcct;
+        if (ioctl(cpu->fd, KVM_SET_LAPIC, &s) < 0) {
+            warn_report("KVM_SET_LAPIC on resume: %s", strerror(errno));
+        }
+    }
 }
 
 void kvm_cpus_shutdown(void)

@@ -2,7 +2,8 @@
  * The in-kernel interrupt controllers and PIT (KVM_CREATE_IRQCHIP/PIT2).
  * Their models live in the kernel; these devices make their state data like
  * every other device's: fetched before save, pushed back after load, and
- * restored to the power-on values captured at creation on reset.
+ * restored to the power-on values captured at creation on reset.  The PIT
+ * is also held while the VM is stopped (kvm_pit_hold).
  */
 #include "accel/kvm.h"
 #include "hw/qdev.h"
@@ -24,6 +25,8 @@ typedef struct KVMPITState {
     DeviceState parent_obj;
     struct kvm_pit_state2 pit;
     struct kvm_pit_state2 power_on;
+    struct kvm_pit_state2 held;     /* while the VM is stopped */
+    bool is_held;
 } KVMPITState;
 
 static bool get_chip(int id, void *out, size_t len)
@@ -234,10 +237,65 @@ static const VMStateDescription vmstate_kvm_pit_channel = {
     },
 };
 
+/*
+ * The kernel's PIT runs on host time and, with tick reinjection, delivers
+ * every tick a stopped guest missed as a burst after cont.  So while the VM
+ * is stopped its state is held here and the kernel's channel 0 is idle
+ * (mode 0xff, as at power-on: no timer); cont loads the held state back and
+ * the counters go on from it (KVM_SET_PIT2 restarts the current period and
+ * clears the missed-tick count).  Reset and loading state while held
+ * replace the held state.
+ */
+static KVMPITState *kvm_pit;
+
+void kvm_pit_hold(void)
+{
+    KVMPITState *s = kvm_pit;
+    struct kvm_pit_state2 idle;
+
+    if (!s || s->is_held || kvm_vm_ioctl(KVM_GET_PIT2, &s->held) < 0) {
+        return;
+    }
+    idle = s->held;
+    idle.channels[0].mode = 0xff;
+    if (kvm_vm_ioctl(KVM_SET_PIT2, &idle) < 0) {
+        warn_report("kvm-pit: cannot stop the PIT while the VM is stopped");
+        return;
+    }
+    s->is_held = true;
+}
+
+void kvm_pit_release(void)
+{
+    KVMPITState *s = kvm_pit;
+
+    if (!s || !s->is_held) {
+        return;
+    }
+    s->is_held = false;
+    if (kvm_vm_ioctl(KVM_SET_PIT2, &s->held) < 0) {
+        warn_report("kvm-pit: KVM_SET_PIT2 failed on resume");
+    }
+}
+
+/* Into the kernel, or, while held, the state that cont will load. */
+static bool kvm_pit_put(KVMPITState *s)
+{
+    if (s->is_held) {
+        s->held = s->pit;
+        return true;
+    }
+    return kvm_vm_ioctl(KVM_SET_PIT2, &s->pit) >= 0;
+}
+
 static int kvm_pit_pre_save(void *opaque)
 {
     KVMPITState *s = opaque;
-    kvm_vm_ioctl(KVM_GET_PIT2, &s->pit);
+    if (s->is_held) {
+        s->pit = s->held;
+    } else {
+        kvm_vm_ioctl(KVM_GET_PIT2, &s->pit);
+    }
     return 0;
 }
 
@@ -253,7 +311,7 @@ static int kvm_pit_post_load(void *opaque, int version_id, Error **errp)
             return -1;
         }
     }
-    if (kvm_vm_ioctl(KVM_SET_PIT2, &s->pit) < 0) {
+    if (!kvm_pit_put(s)) {
         error_setg(errp, "pit: KVM_SET_PIT2 failed");
         return -1;
     }
@@ -282,6 +340,7 @@ static bool kvm_pit_realize(DeviceState *dev, Error **errp)
         error_setg(errp, "kvm-pit needs the in-kernel PIT");
         return false;
     }
+    kvm_pit = s;
     return true;
 }
 
@@ -289,7 +348,7 @@ static void kvm_pit_reset(DeviceState *dev)
 {
     KVMPITState *s = (KVMPITState *)dev;
     s->pit = s->power_on;
-    kvm_vm_ioctl(KVM_SET_PIT2, &s->pit);
+    kvm_pit_put(s);
 }
 
 static const DeviceClass kvm_pit_class = {

@@ -49,6 +49,10 @@ bool kvm_cpus_start(MachineState *ms, Error **errp);
 void kvm_cpus_pause_all(void);
 void kvm_cpus_resume_all(void);
 void kvm_cpus_reset_all(void);
+/* The in-kernel LAPIC timers' current counts, read when the VM stops and
+ * put back before it runs again (vCPUs parked; no-ops without them). */
+void kvm_cpus_hold_timers(void);
+void kvm_cpus_release_timers(void);
 void kvm_cpus_shutdown(void);
 struct kvm_cpuid2 *kvm_get_supported_cpuid(void);
 /* "info registers": every vCPU's registers and code bytes. */
@@ -70,5 +74,9 @@ uint64_t kvm_irq_count(int gsi);
 /* hw/intc/kvm-irqchip.c: the in-kernel PIC, IOAPIC and PIT as devices. */
 bool kvm_irqchip_create(Error **errp);
 bool kvm_irqchip_create_devices(Error **errp);
+/* While the VM is stopped the in-kernel PIT's state is held in userspace
+ * and the kernel's timer idle, so no ticks pile up (no-ops without it). */
+void kvm_pit_hold(void);
+void kvm_pit_release(void);
 
 #endif

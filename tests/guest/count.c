@@ -42,7 +42,7 @@ static void wrmsr(uint32_t msr, uint64_t v)
                      "d"((uint32_t)(v >> 32)) : "memory");
 }
 
-static int kvmclock_init(void)
+int kvmclock_init(void)
 {
     uint32_t a, b, c, d;
     cpuid(KVM_CPUID_SIGNATURE, &a, &b, &c, &d);
@@ -57,7 +57,7 @@ static int kvmclock_init(void)
 }
 
 /* Nanoseconds of guest time: system_time + scaled TSC delta. */
-static uint64_t kvmclock_ns(void)
+uint64_t kvmclock_ns(void)
 {
     uint32_t version, mul;
     uint64_t stamp, time, delta;
@@ -83,7 +83,7 @@ static uint64_t kvmclock_ns(void)
 }
 
 /* ns / 1000000 with divl (no libgcc); fine below 2^32 ms. */
-static uint32_t ns_to_ms(uint64_t ns)
+uint32_t ns_to_ms(uint64_t ns)
 {
     uint32_t hi = (uint32_t)(ns >> 32), lo = (uint32_t)ns, q, r;
     hi %= 1000000u;

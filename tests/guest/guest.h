@@ -139,6 +139,12 @@ struct rtc_time { unsigned year, mon, day, hour, min, sec; };
 uint8_t cmos_read(uint8_t reg);
 int rtc_read(struct rtc_time *t);               /* 0 on success */
 
+/* ---- count.c: kvmclock (MSR 0x4b564d01) ------------------------------- */
+
+int kvmclock_init(void);                        /* 1 if KVM offers it */
+uint64_t kvmclock_ns(void);                     /* guest time in ns */
+uint32_t ns_to_ms(uint64_t ns);
+
 /* ---- tests -------------------------------------------------------------- */
 
 void test_pit_pic(void);
@@ -153,6 +159,7 @@ void test_internal_error(void);
 void test_acpi_poweroff(void);
 void test_acpi_wait_powerdown(void);
 void test_count(void);
+void test_timer_pause(void);
 void test_ide_pio_dma(void);
 void test_ide_cd_change(void);
 void test_smbios(void);

@@ -119,6 +119,7 @@ static const struct { const char *name; void (*fn)(void); } tests[] = {
     { "acpi-poweroff", test_acpi_poweroff },
     { "acpi-wait-powerdown", test_acpi_wait_powerdown },
     { "count", test_count },
+    { "timer-pause", test_timer_pause },
     { "ide-pio-dma", test_ide_pio_dma },
     { "ide-cd-change", test_ide_cd_change },
     { "smbios", test_smbios },
