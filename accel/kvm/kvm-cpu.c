@@ -6,6 +6,7 @@
 #include "accel/kvm.h"
 #include "system/accel.h"
 #include "hw/i386/x86.h"
+#include "hw/i386/cpu-model.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
@@ -113,18 +114,34 @@ struct kvm_cpuid2 *kvm_get_supported_cpuid(void)
     return NULL;
 }
 
-/* qemu64: a conservative baseline, for guests that must not see host extras. */
-static void cpuid_apply_model(struct kvm_cpuid_entry2 *e, const char *model)
+/* What a vCPU may have besides the -cpu model: CPUID bits kestrel sets
+ * itself (hypervisor) or cannot give (x2APIC and TSC-deadline without
+ * KVM's LAPIC). */
+static void cpuid_fixup(struct kvm_cpuid_entry2 *e)
 {
-    if (strcmp(model, "qemu64") && strcmp(model, "kvm64")) {
-        return;
-    }
     if (e->function == 1) {
-        e->ecx &= (1u << 0) | (1u << 13) | (1u << 19) | (1u << 20) |
-                  (1u << 23) | (1u << 31);   /* sse3 cx16 sse4.1/2 popcnt hv */
-    } else if (e->function == 7) {
-        e->ebx = e->ecx = e->edx = 0;
+        e->ecx |= 1u << 31;                  /* running on a hypervisor */
+        if (!kvm_lapic_in_kernel()) {
+            /* our LAPICs have neither x2APIC nor TSC-deadline */
+            e->ecx &= ~((1u << 21) | (1u << 24));
+        }
     }
+}
+
+/* Once: warn about (or refuse) -cpu flags this host cannot give. */
+static bool check_cpu_flags(Error **errp)
+{
+    struct kvm_cpuid2 *sup = kvm_get_supported_cpuid();
+    if (!sup) {
+        error_setg(errp, "KVM_GET_SUPPORTED_CPUID failed");
+        return false;
+    }
+    g_autofree struct kvm_cpuid2 *c =
+        g_memdup2(sup, sizeof(*c) + sup->nent * sizeof(c->entries[0]));
+    for (unsigned i = 0; i < c->nent; i++) {
+        cpuid_fixup(&c->entries[i]);
+    }
+    return x86_cpu_check_supported(c, errp);
 }
 
 static bool setup_cpuid(CPUState *cpu, Error **errp)
@@ -147,18 +164,14 @@ static bool setup_cpuid(CPUState *cpu, Error **errp)
             if (nr_cpus > 1) {
                 e->edx |= 1u << 28;          /* HTT: count is valid */
             }
-            e->ecx |= 1u << 31;              /* running on a hypervisor */
-            if (!kvm_lapic_in_kernel()) {
-                /* our LAPICs have neither x2APIC nor TSC-deadline */
-                e->ecx &= ~((1u << 21) | (1u << 24));
-            }
             break;
         case 0xb:
         case 0x1f:
             e->edx = cpu->index;             /* x2APIC id */
             break;
         }
-        cpuid_apply_model(e, current_machine->cpu_model);
+        cpuid_fixup(e);
+        x86_cpu_apply_cpuid(e);              /* -cpu model and flags */
     }
     int r = ioctl(cpu->fd, KVM_SET_CPUID2, c);
     g_free(c);
@@ -712,6 +725,9 @@ bool kvm_cpus_start(MachineState *ms, Error **errp)
         apic_set_cpu_hooks(&kvm_apic_hooks);
     }
     bench_timestamps = getenv("KESTREL_BENCH_TIMESTAMPS") ? 1 : 0;
+    if (!check_cpu_flags(errp)) {
+        return false;
+    }
     cpus = g_new0(CPUState, nr_cpus);
     for (unsigned i = 0; i < nr_cpus; i++) {
         CPUState *cpu = &cpus[i];
