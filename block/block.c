@@ -51,7 +51,22 @@ char *bdrv_backing_path(BlockDriverState *bs, const char *backing)
         return g_strdup(backing);
     }
     g_autofree char *dir = g_path_get_dirname(bs->filename);
+    if (!strcmp(dir, ".")) {
+        return g_strdup(backing);     /* as given, like QEMU shows it */
+    }
     return g_build_filename(dir, backing, NULL);
+}
+
+BlockDriverState *bdrv_new_node(const BlockDriver *drv, const char *filename)
+{
+    static unsigned nodes;
+    BlockDriverState *bs = g_new0(BlockDriverState, 1);
+
+    bs->drv = drv;
+    bs->refcnt = 1;
+    bs->filename = g_strdup(filename);
+    snprintf(bs->node_name, sizeof(bs->node_name), "#block%u", nodes++);
+    return bs;
 }
 
 static BlockDriverState *open_one(const char *filename, const char *format,
@@ -82,9 +97,7 @@ static BlockDriverState *open_one(const char *filename, const char *format,
                    format);
         return NULL;
     }
-    BlockDriverState *bs = g_new0(BlockDriverState, 1);
-    bs->drv = drv;
-    bs->filename = g_strdup(filename);
+    BlockDriverState *bs = bdrv_new_node(drv, filename);
     bs->read_only = !p->rw;
     bs->cache = p->cache;
     bs->dev = st.st_dev;
@@ -104,7 +117,43 @@ BlockDriverState *bdrv_open(const char *filename, const char *format,
                             const BdrvOpenParams *p, bool open_backing,
                             bool probe_warn, Error **errp)
 {
+    if (g_str_has_prefix(filename, "blkdebug:")) {
+        /* blkdebug:[CONFIG]:IMAGE */
+        const char *config = filename + strlen("blkdebug:");
+        const char *image = strchr(config, ':');
+        if (!image || !image[1]) {
+            error_setg(errp, "blkdebug requires both config file and image "
+                       "path (blkdebug:[CONFIG]:IMAGE)");
+            return NULL;
+        }
+        g_autofree char *config_path = g_strndup(config, image - config);
+        BdrvOpenParams dp = *p;
+        dp.blkdebug_config = config_path;
+        return blkdebug_open(filename, image + 1, format, &dp, open_backing,
+                             probe_warn, errp);
+    }
+    if (p->blkdebug_config) {
+        g_autofree char *name = g_strdup_printf("blkdebug:%s:%s",
+                                                p->blkdebug_config, filename);
+        return blkdebug_open(name, filename, format, p, open_backing,
+                             probe_warn, errp);
+    }
+    if (g_str_has_prefix(filename, NULL_CO_FILENAME)) {
+        if (format && strcmp(format, "raw")) {
+            error_setg(errp, "'%s': only format raw can be used on null-co",
+                       filename);
+            return NULL;
+        }
+        return null_open(p);        /* raw on null-co is null-co itself */
+    }
     BlockDriverState *top = open_one(filename, format, p, probe_warn, errp);
+    if (top && p->backing && open_backing) {
+        /* blockdev-add backing=NODE: that node, shared with its users. */
+        bdrv_ref(p->backing);
+        top->backing = p->backing;
+        top->backing_node = true;
+        return top;
+    }
     BdrvOpenParams bp = *p;
     bp.rw = false;
     bp.check = false;
@@ -146,9 +195,14 @@ fail:
     return NULL;
 }
 
+void bdrv_ref(BlockDriverState *bs)
+{
+    bs->refcnt++;
+}
+
 void bdrv_close(BlockDriverState *bs)
 {
-    while (bs) {
+    while (bs && !--bs->refcnt) {
         BlockDriverState *next = bs->backing;
         bs->drv->close(bs);
         g_free(bs->filename);

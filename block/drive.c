@@ -9,6 +9,7 @@
 
 static GPtrArray *drives;
 static bool snapshot_all;
+static bool started;            /* drive_open_all() ran */
 
 static const char *const drive_keys[] = {
     "file", "format", "if", "index", "bus", "unit", "media", "readonly",
@@ -32,7 +33,21 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
     bool b;
     int index = -1;
 
-    if (!opts_check_keys(o, "-drive", drive_keys, errp)) {
+    /* file.KEY: options of the protocol node file= names (KEY borrowed) */
+    g_autoptr(GPtrArray) file_opts = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) own = g_ptr_array_new();
+    for (guint i = 0; i < o->len; i++) {
+        Opt *e = g_ptr_array_index(o, i), *f;
+        if (!g_str_has_prefix(e->key, "file.")) {
+            g_ptr_array_add(own, e);
+            continue;
+        }
+        f = g_new(Opt, 1);
+        f->key = e->key + strlen("file.");
+        f->value = e->value;
+        g_ptr_array_add(file_opts, f);
+    }
+    if (!opts_check_keys(own, "-drive", drive_keys, errp)) {
         return false;
     }
     d->type = IF_IDE;
@@ -90,6 +105,37 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
         strcmp(v, "native") && strcmp(v, "io_uring")) {
         return error_fail(errp, "invalid aio option '%s'", v);
     }
+    if ((v = opts_get(o, "discard"))) {
+        d->opts.discard_unmap = !strcmp(v, "unmap") || !strcmp(v, "on");
+        if (!d->opts.discard_unmap && strcmp(v, "ignore") &&
+            strcmp(v, "off")) {
+            return error_fail(errp, "invalid discard option '%s' (ignore or "
+                              "unmap)", v);
+        }
+    }
+    /* QEMU's file=null-co://,file.read-zeroes=on, or
+     * file=blkdebug::null-co://,file.align=4k,file.image.read-zeroes=on */
+    if (file_opts->len && !d->opts.filename) {
+        return error_fail(errp, "file.* options need file=");
+    }
+    if (file_opts->len &&
+        !blockdev_drive_file_opts(d->opts.filename, file_opts, &d->opts,
+                                  errp)) {
+        return false;
+    }
+    d->rerror = BLOCK_ERROR_POLICY_REPORT;
+    d->werror = BLOCK_ERROR_POLICY_ENOSPC;
+    if ((v = opts_get(o, "rerror")) &&
+        (!block_parse_error_policy(v, &d->rerror) ||
+         d->rerror == BLOCK_ERROR_POLICY_ENOSPC)) {
+        return error_fail(errp, "'%s' invalid read error action (report, "
+                          "ignore or stop)", v);
+    }
+    if ((v = opts_get(o, "werror")) &&
+        !block_parse_error_policy(v, &d->werror)) {
+        return error_fail(errp, "'%s' invalid write error action (enospc, "
+                          "report, ignore or stop)", v);
+    }
     if ((v = opts_get(o, "l2-cache-size")) &&
         !parse_size(v, 'B', &d->opts.l2_cache_size)) {
         return error_fail(errp, "invalid l2-cache-size '%s'", v);
@@ -128,19 +174,24 @@ static bool parse_drive(DriveInfo *d, GPtrArray *o, Error **errp)
         d->bus = index / MAX_IDE_UNITS;
         d->unit = index % MAX_IDE_UNITS;
     }
-    if (!d->opts.filename && d->media != MEDIA_CDROM) {
+    if (!d->opts.filename && d->media != MEDIA_CDROM && d->type != IF_NONE) {
         return error_fail(errp,
-                          "a disk drive needs file= (only media=cdrom may "
-                          "be empty)");
+                          "a disk drive needs file= (only media=cdrom and "
+                          "if=none may be empty)");
     }
 id:
     if ((v = opts_get(o, "id"))) {
+        DriveInfo *other = drive_get_by_id(v);
         if (!g_regex_match_simple("^[A-Za-z][A-Za-z0-9_.-]*$", v, 0, 0)) {
             return error_fail(errp, "invalid id '%s' (a letter, then letters, "
                               "digits, '-', '.', '_')", v);
         }
-        if (drive_get_by_id(v)) {
-            return error_fail(errp, "duplicate drive id '%s'", v);
+        if (other && other->node) {
+            return error_fail(errp, "Device name '%s' conflicts with an "
+                              "existing node name", v);
+        }
+        if (drive_id_taken(v)) {
+            return error_fail(errp, "Duplicate ID '%s' for drive", v);
         }
         d->id = g_strdup(v);
     }
@@ -187,13 +238,28 @@ static bool place(DriveInfo *d, Error **errp)
     return true;
 }
 
-static void drive_free(DriveInfo *d)
+void drive_free(DriveInfo *d)
 {
     g_free(d->id);
     g_free((char *)d->opts.filename);
     g_free((char *)d->opts.format);
+    g_free((char *)d->opts.blkdebug_config);
+    g_free(d->backing);
     g_free(d->optstr);
     g_free(d);
+}
+
+void drive_insert(DriveInfo *d)
+{
+    if (!drives) {
+        drives = g_ptr_array_new();
+    }
+    g_ptr_array_add(drives, d);
+}
+
+bool drive_started(void)
+{
+    return started;
 }
 
 DriveInfo *drive_add(const char *optstr, Error **errp)
@@ -206,23 +272,33 @@ DriveInfo *drive_add(const char *optstr, Error **errp)
     d->optstr = g_strdup(optstr);
     bool ok = parse_drive(d, o, errp) && place(d, errp);
     opts_free(o);
+    if (ok && started && d->type != IF_NONE) {
+        ok = error_fail(errp, "Can't hot-add drive to type %s (only if=none)",
+                        d->type == IF_IDE ? "ide" : "pflash");
+    }
     if (!ok) {
         drive_free(d);
         return NULL;
     }
     if (!d->id && d->type == IF_PFLASH) {
         d->id = g_strdup_printf("pflash%d", d->unit);
-    } else if (!d->id) {
-        d->id = d->type == IF_IDE
-            ? g_strdup_printf("ide%d-%s%d", d->bus,
-                              d->media == MEDIA_CDROM ? "cd" : "hd", d->unit)
-            : g_strdup_printf("none%u", drives ? drives->len : 0);
+    } else if (!d->id && d->type == IF_IDE) {
+        d->id = g_strdup_printf("ide%d-%s%d", d->bus,
+                                d->media == MEDIA_CDROM ? "cd" : "hd",
+                                d->unit);
+    }
+    for (unsigned n = 0; !d->id; n++) {
+        g_autofree char *id = g_strdup_printf("none%u", n);
+        if (!drive_id_taken(id)) {
+            d->id = g_steal_pointer(&id);
+        }
     }
     d->opts.probe_warn = true;
-    if (!drives) {
-        drives = g_ptr_array_new();
+    if (started && !drive_open(d, errp)) {
+        drive_free(d);
+        return NULL;
     }
-    g_ptr_array_add(drives, d);
+    drive_insert(d);
     return d;
 }
 
@@ -240,7 +316,7 @@ DriveInfo *drive_add_legacy(const char *file, int index, bool cdrom,
     return drive_add(s->str, errp);
 }
 
-DriveInfo *drive_add_node(const char *name, const char *optstr)
+DriveInfo *drive_new_node(const char *name, const char *optstr)
 {
     DriveInfo *d = g_new0(DriveInfo, 1);
     d->id = g_strdup(name);
@@ -248,10 +324,6 @@ DriveInfo *drive_add_node(const char *name, const char *optstr)
     d->bus = d->unit = -1;
     d->node = true;
     d->optstr = g_strdup(optstr);
-    if (!drives) {
-        drives = g_ptr_array_new();
-    }
-    g_ptr_array_add(drives, d);
     return d;
 }
 
@@ -260,30 +332,118 @@ void drive_enable_snapshot_all(void)
     snapshot_all = true;
 }
 
+bool drive_open(DriveInfo *d, Error **errp)
+{
+    if (d->parent) {
+        return true;                /* opened by its parent node */
+    }
+    if (snapshot_all && !d->opts.read_only && !d->node &&   /* as QEMU */
+        !(d->opts.filename &&
+          g_str_has_prefix(d->opts.filename, NULL_CO_FILENAME))) {
+        d->opts.snapshot = true;
+    }
+    if (d->backing) {
+        /* The backing node's image, shared (opened before: table order). */
+        DriveInfo *b = drive_get_by_id(d->backing);
+        d->opts.backing = b && b->blk ? blk_bs(b->blk) : NULL;
+        if (!d->opts.backing) {
+            return error_fail(errp, "backing node '%s' has no image open",
+                              d->backing);
+        }
+    }
+    d->blk = d->opts.filename ? blk_open(&d->opts, errp) : blk_new_empty();
+    d->opts.backing = NULL;         /* the chain holds it now */
+    if (!d->blk) {
+        return false;
+    }
+    if (!d->node) {
+        blk_set_error_policy(d->blk, d->rerror, d->werror);
+    }
+    return true;
+}
+
 bool drive_open_all(Error **errp)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
         Error *local = NULL;
-        if (snapshot_all && !d->opts.read_only && !d->node) {   /* as QEMU */
-            d->opts.snapshot = true;
-        }
-        if (d->parent) {
-            continue;               /* opened by its parent node */
-        }
-        if (!d->opts.filename) {
-            d->blk = blk_new_empty();
-            continue;
-        }
-        d->blk = blk_open(&d->opts, &local);
-        if (!d->blk) {
+        if (!drive_open(d, &local)) {
             error_setg(errp, "-%s %s: %s", d->node ? "blockdev" : "drive",
                        d->optstr, local->msg);
             error_free(local);
             return false;
         }
     }
+    started = true;
     block_attach_main_loop();
+    return true;
+}
+
+/* Drop d from the table and free it, closing its backend. */
+static void drive_remove(DriveInfo *d)
+{
+    blk_unref(d->blk);
+    g_ptr_array_remove(drives, d);
+    drive_free(d);
+}
+
+void drive_remove_node(DriveInfo *d)
+{
+    for (guint i = 0; i < drives->len;) {
+        DriveInfo *c = g_ptr_array_index(drives, i);
+        Error *err = NULL;
+        if (!c->parent || strcmp(c->parent, d->id)) {
+            i++;
+        } else if (c->inline_child) {
+            drive_remove(c);
+        } else {
+            c->parent = NULL;
+            c->claimed = false;
+            if (!drive_open(c, &err)) {
+                warn_report("node '%s' cannot be opened again: %s", c->id,
+                            err->msg);
+                error_free(err);
+            }
+            i++;
+        }
+    }
+    drive_remove(d);
+}
+
+void drive_release(BlockBackend *blk)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (d->blk == blk && d->deleted) {
+            drive_remove(d);        /* drive_del'd: now it goes for good */
+            return;
+        }
+        if (d->blk == blk) {
+            d->claimed = false;
+            return;
+        }
+    }
+}
+
+bool drive_del(const char *id, Error **errp)
+{
+    DriveInfo *d = drive_get_by_id(id);
+
+    if (!d) {
+        return error_fail(errp, "Device '%s' not found", id);
+    }
+    if (d->node) {
+        return blockdev_del(id, errp);
+    }
+    if (!d->claimed) {
+        drive_remove(d);
+        return true;
+    }
+    /* The device keeps its backend, without a medium and a name. */
+    blk_remove_medium(d->blk);
+    blk_set_error_policy(d->blk, BLOCK_ERROR_POLICY_REPORT,
+                         BLOCK_ERROR_POLICY_REPORT);
+    d->deleted = true;
     return true;
 }
 
@@ -302,18 +462,41 @@ DriveInfo *drive_get(BlockInterfaceType type, int bus, int unit)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
-        if (d->type == type && d->bus == bus && d->unit == unit) {
+        if (!d->deleted && d->type == type && d->bus == bus &&
+            d->unit == unit) {
             return d;
         }
     }
     return NULL;
 }
 
+bool drive_id_taken(const char *id)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (!strcmp(d->id, id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 DriveInfo *drive_get_by_id(const char *id)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
-        if (d->id && !strcmp(d->id, id)) {
+        if (!d->deleted && !strcmp(d->id, id)) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+DriveInfo *drive_backing_user(const char *name)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (!d->deleted && d->backing && !strcmp(d->backing, name)) {
             return d;
         }
     }
@@ -324,7 +507,7 @@ DriveInfo *drive_get_by_blk(BlockBackend *blk)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
-        if (d->blk == blk) {
+        if (!d->deleted && d->blk == blk) {
             return d;
         }
     }
@@ -351,7 +534,7 @@ void drive_check_unclaimed(void)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
-        if (!d->claimed && !d->node) {     /* QEMU: no warning for nodes */
+        if (!d->claimed && !d->node && !d->deleted) {   /* as QEMU */
             warn_report("-drive %s: drive '%s' is not used by any device",
                         d->optstr, d->id);
         }

@@ -430,8 +430,9 @@ void ide_identify(IDEState *s, uint16_t *id)
     id[59] = s->mult_sectors ? 0x100 | s->mult_sectors : 0;
     id[60] = lba28;
     id[61] = lba28 >> 16;
-    /* Trimmed sectors read as zeros, always (ACS-2 word 69 bits 14, 5). */
-    id[69] = 1 << 14 | 1 << 5;
+    /* TRIM is deterministic (ACS-2 word 69 bit 14): with discard=ignore
+     * the data stays; with discard=unmap it reads as zeros (bit 5). */
+    id[69] = 1 << 14 | (blk_discard_unmaps(s->blk) ? 1 << 5 : 0);
     /* Write cache, FLUSH CACHE (EXT), 48-bit addresses. */
     id[82] = 1 << 5;
     id[83] |= 1 << 13 | 1 << 12 | 1 << 10;

@@ -596,6 +596,17 @@ bool ide_cd_eject(IDEState *s, bool force, Error **errp)
     return true;
 }
 
+/* drive_del took the disc out from under the closed tray (the block
+ * layer drained first): as in QEMU, no unit attention, just no medium. */
+void ide_cd_medium_removed(IDEState *s)
+{
+    atapi_medium_gone(s);
+    if (s->nb_sectors) {
+        s->media_event = MEC_MEDIA_REMOVAL;
+    }
+    s->nb_sectors = 0;
+}
+
 bool ide_cd_change(IDEState *s, const BlockOpenOptions *opts, Error **errp)
 {
     if (s->tray_locked) {

@@ -1,11 +1,13 @@
 /*
  * IDE channel core: the taskfile and device control ports, device
  * selection, INTRQ, software reset, the PIO data port and the hand-off of
- * disk I/O to the block layer.  Command decoding is in ide-ata.c (ATA) and
+ * disk I/O to the block layer, with what -drive rerror=/werror= say about
+ * a failed request.  Command decoding is in ide-ata.c (ATA) and
  * ide-atapi.c (PACKET), bus-master DMA in ide-dma.c.
  */
 #include "ide-internal.h"
 #include "block/block.h"
+#include "system/system.h"
 
 void ide_update_irq(IDEBus *bus)
 {
@@ -91,20 +93,59 @@ typedef struct IDEReq {
     IDEState *s;
     unsigned gen;
     IDEAioOp op;
+    bool write;                     /* flushes and TRIM count as writes */
     void *buf;
     struct iovec iov;
 } IDEReq;
+
+/*
+ * A request failed: -drive rerror=/werror= decide, and the monitor hears
+ * of it (BLOCK_IO_ERROR).  ignore: the command goes on as if the request
+ * had worked (a read gives zeros).  stop: the VM stops (io-error), the
+ * command stays in flight with BSY and its step is issued again when the
+ * VM runs (ide_bus_restart), as after migration.  Returns the result to
+ * go on with; *parked when the command waits for the VM.  A missing
+ * medium is always the guest's to hear about.
+ */
+static int ide_io_error(IDEState *s, IDEReq *req, int ret, bool *parked)
+{
+    *parked = false;
+    if (ret >= 0 || ret == -ENOMEDIUM || !s->blk) {
+        return ret;
+    }
+    BlockErrorAction action = blk_get_error_action(s->blk, !req->write, -ret);
+    blk_report_io_error(s->blk, !req->write, action, -ret);
+    switch (action) {
+    case BLOCK_ERROR_ACTION_IGNORE:
+        if (!req->write && req->buf) {
+            memset(req->buf, 0, req->iov.iov_len);
+        }
+        return 0;
+    case BLOCK_ERROR_ACTION_STOP:
+        s->aio_op = req->op;
+        s->status |= ATA_BSY;
+        *parked = true;
+        qemu_system_vmstop_request(RUN_STATE_IO_ERROR);
+        return ret;
+    default:
+        return ret;
+    }
+}
 
 static void ide_aio_cb(void *opaque, int ret)
 {
     IDEReq *req = opaque;
     IDEState *s = req->s;
+    bool parked;
 
     /* A reset or a new command disowned the request: drop its result. */
     if (req->gen == s->gen && s->aio_inflight) {
         s->aio_inflight = false;
         s->aio_op = IDE_AIO_NONE;
-        if (req->op == IDE_AIO_DMA) {
+        ret = ide_io_error(s, req, ret, &parked);
+        if (parked) {
+            /* Issued again when the VM runs. */
+        } else if (req->op == IDE_AIO_DMA) {
             ide_dma_aio_done(s, ret, req->buf);
         } else if (req->op == IDE_AIO_ATAPI_READ) {
             if (ret >= 0) {
@@ -128,6 +169,7 @@ static void ide_submit(IDEState *s, IDEAioOp op, bool write, uint64_t offset,
     req->s = s;
     req->gen = s->gen;
     req->op = op;
+    req->write = write || op == IDE_AIO_FLUSH;
     req->buf = buf;
     req->iov = (struct iovec) { .iov_base = buf, .iov_len = len };
     s->aio_op = op;
@@ -137,7 +179,7 @@ static void ide_submit(IDEState *s, IDEAioOp op, bool write, uint64_t offset,
     } else if (op == IDE_AIO_FLUSH) {
         blk_aio_flush(s->blk, ide_aio_cb, req);
     } else if (op == IDE_AIO_TRIM) {
-        blk_aio_pwrite_zeroes_unmap(s->blk, offset, len, ide_aio_cb, req);
+        blk_aio_trim(s->blk, offset, len, ide_aio_cb, req);
     } else if (write) {
         blk_aio_pwritev(s->blk, offset, &req->iov, 1, ide_aio_cb, req);
     } else {
@@ -547,6 +589,9 @@ void ide_bus_reset(IDEBus *bus)
 void ide_bus_restart(IDEBus *bus)
 {
     for (int i = 0; i < 2; i++) {
+        if (bus->ifs[i].blk) {
+            blk_iostatus_reset(bus->ifs[i].blk);    /* as QEMU's cont */
+        }
         ide_aio_restart(&bus->ifs[i]);
     }
 }

@@ -81,6 +81,28 @@ static IDEChsTrans ide_guess_geometry(IDEState *s)
     return IDE_CHS_TRANS_NONE;
 }
 
+/* What query-block shows of a CD-ROM drive, and drive_del's news. */
+static bool ide_cd_tray_open(void *opaque)
+{
+    return ((IDEState *)opaque)->tray_open;
+}
+
+static bool ide_cd_locked(void *opaque)
+{
+    return ((IDEState *)opaque)->tray_locked;
+}
+
+static void ide_cd_removed(void *opaque)
+{
+    ide_cd_medium_removed(opaque);
+}
+
+static const BlockDevOps ide_cd_block_ops = {
+    .is_tray_open = ide_cd_tray_open,
+    .is_medium_locked = ide_cd_locked,
+    .medium_removed = ide_cd_removed,
+};
+
 IDEState *ide_drive_attach(IDEBus *bus, int unit, IDEDriveKind kind,
                            BlockBackend *blk, const IDEDriveConf *conf,
                            Error **errp)
@@ -147,6 +169,10 @@ IDEState *ide_drive_attach(IDEBus *bus, int unit, IDEDriveKind kind,
               sizeof(s->version));
     s->wce_default = kind == IDE_HD && blk_enable_write_cache(blk);
     s->tray_open = false;
+    blk_iostatus_enable(blk);
+    if (kind == IDE_CD) {
+        blk_set_dev_ops(blk, &ide_cd_block_ops, s);
+    }
     ide_drive_reset(s);
     return s;
 }
@@ -285,6 +311,7 @@ static bool ide_dev_realize(DeviceState *dev, IDEDriveKind kind, Error **errp)
         blk_unref(empty);
         return false;
     }
+    d->blk = d->s->blk;         /* so the monitor finds the device by it */
     return true;
 }
 

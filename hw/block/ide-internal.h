@@ -63,6 +63,8 @@ void ide_atapi_packet(IDEState *s);
 void ide_atapi_pio_done(IDEState *s);
 void ide_atapi_aio_done(IDEState *s, int ret);
 void ide_atapi_dma_done(IDEState *s, int ret);
+/* The medium went away with the tray closed (drive_del). */
+void ide_cd_medium_removed(IDEState *s);
 
 /* ---- ide-dev.c, ide-monitor.c ---- */
 

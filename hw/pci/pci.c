@@ -551,6 +551,11 @@ void pci_device_class_register(PCIDeviceClass *pc)
     device_class_register(dc);
 }
 
+/*
+ * With bus mastering off (PCICMD bit 2) the function cannot reach memory:
+ * as in QEMU, whose bus-master address space is then disabled, its reads
+ * see zeros and its writes go nowhere, and the device carries on.
+ */
 static bool pci_dma_rw(PCIDevice *dev, uint64_t addr, void *buf, uint64_t len,
                        bool is_write)
 {
@@ -558,9 +563,9 @@ static bool pci_dma_rw(PCIDevice *dev, uint64_t addr, void *buf, uint64_t len,
         log_guest_error("pci %s: DMA while bus mastering is disabled",
                         pci_dev_name(dev));
         if (!is_write) {
-            memset(buf, 0xff, len);
+            memset(buf, 0, len);
         }
-        return false;
+        return true;
     }
     return address_space_rw(&address_space_memory, addr, buf, len, is_write);
 }

@@ -87,16 +87,50 @@ bool aio_have_uring(void);
 
 /* ---- image nodes and drivers ---- */
 
+typedef struct BlkReq BlkReq;
+
+/*
+ * Request alignment (block/align.c): a node whose child must only see
+ * requests aligned to `align` bytes (blkdebug's align=, QEMU's
+ * request_alignment) passes them on through a BlockAlign, as QEMU's block
+ * layer does: reads are widened, writes become read-modify-write, zero
+ * writes are split into an aligned middle and read-modify-written ends,
+ * discards shrink to whole units (the image's end counts as aligned).  A
+ * request that needs that runs alone: it waits for the ones passed on
+ * before it and those after it wait for it, so no write lands between its
+ * read and its write.  Everything passes in order through a worker.
+ */
+typedef struct BlockAlign {
+    uint32_t align;             /* a power of two > 1 */
+    unsigned in_flight;         /* passed on, not yet complete */
+    bool padding;               /* one of those is read-modify-write */
+    GQueue waiting;             /* BlkReq *, in arrival order */
+} BlockAlign;
+
+/* Pass req on to child (main thread); it completes through blkreq_done. */
+void block_align_submit(BlockAlign *a, BlockDriverState *child, BlkReq *req);
+/* The synchronous calls of a node with such a child. */
+int block_align_preadv(BlockDriverState *child, uint32_t align, int64_t off,
+                       int64_t bytes, const struct iovec *iov, int niov);
+int block_align_pwritev(BlockDriverState *child, uint32_t align,
+                        int64_t off, int64_t bytes, const struct iovec *iov,
+                        int niov);
+int block_align_pwrite_zeroes(BlockDriverState *child, uint32_t align,
+                              int64_t off, int64_t bytes, int flags);
+int block_align_pdiscard(BlockDriverState *child, uint32_t align,
+                         int64_t off, int64_t bytes, int flags);
+
 typedef enum {
     BLK_OP_READ,
     BLK_OP_WRITE,
     BLK_OP_FLUSH,
     BLK_OP_DISCARD,
     BLK_OP_ZEROES,
-    BLK_OP_ZEROES_UNMAP,
+    BLK_OP_ZEROES_UNMAP,        /* zeroes, space freed if discard=unmap */
+    BLK_OP_TRIM,                /* discard=unmap: zeroes, space freed;
+                                 * discard=ignore: nothing */
 } BlkOp;
 
-typedef struct BlkReq BlkReq;
 struct BlkReq {
     AioSub sub;                 /* the worker path */
     BlockBackend *blk;
@@ -116,6 +150,12 @@ struct BlkReq {
 
 /* Fast path finished (main thread): complete the request. */
 void blkreq_done(BlkReq *req, int ret);
+/* Check req and hand it to req->bs (a filter passing it on to its child). */
+void blkreq_submit(BlkReq *req);
+/* Do req's operation on req->bs synchronously (a worker's job). */
+int blkreq_run(BlkReq *req);
+/* The flags a zero write of req takes (BDRV_REQ_MAY_UNMAP or 0). */
+int blkreq_zero_flags(const BlkReq *req);
 
 /* Flags for write_zeroes/discard. */
 #define BDRV_REQ_MAY_UNMAP   1      /* zeroes may deallocate */
@@ -155,6 +195,13 @@ typedef struct BdrvOpenParams {
     BlockCacheMode cache;
     bool check;                 /* open corrupt images (check/repair) */
     uint64_t l2_cache_size;
+    const char *blkdebug_config;    /* non-NULL: a blkdebug node on top */
+    uint32_t blkdebug_align;        /* its align= (0: none) */
+    uint64_t null_size;             /* null-co: 0 is 1 GiB */
+    bool null_read_zeroes;
+    /* The backing node, instead of the file the image names (referenced,
+     * not owned: bdrv_open takes its own reference). */
+    BlockDriverState *backing;
 } BdrvOpenParams;
 
 /* Options of kestrel-img create / convert -o */
@@ -213,19 +260,31 @@ typedef struct BlockDriver {
     /* "Format specific information" lines: key/value pairs. */
     void (*get_info)(BlockDriverState *bs, GPtrArray *keys, GPtrArray *vals);
     uint32_t (*cluster_size)(BlockDriverState *bs);
+    /* Let go of requests held back on purpose (blkdebug breakpoints): a
+     * drain would wait for them forever. */
+    void (*drain)(BlockDriverState *bs);
 } BlockDriver;
 
 extern const BlockDriver bdrv_raw;
 extern const BlockDriver bdrv_qcow2;
+extern const BlockDriver bdrv_blkdebug;
+extern const BlockDriver bdrv_null_co;
 const BlockDriver *bdrv_find_format(const char *name);
 
 struct BlockDriverState {
     const BlockDriver *drv;
     void *opaque;
+    /* Holders: the chain above it, and any overlay using it as its backing
+     * node (blockdev-add backing=NODE); the last bdrv_close closes it. */
+    unsigned refcnt;
+    bool backing_node;          /* backing given as a node, not the file
+                                 * the image names */
     char *filename;
+    char node_name[24];         /* "#blockN" */
     char *backing_file;         /* as recorded in the image */
     char *backing_format;
     BlockDriverState *backing;
+    BlockDriverState *filtered;     /* a filter's (blkdebug's) image */
     int64_t size;
     bool read_only;
     bool probed_raw;            /* guard sector 0 against format magic */
@@ -237,7 +296,30 @@ struct BlockDriverState {
 BlockDriverState *bdrv_open(const char *filename, const char *format,
                             const BdrvOpenParams *p, bool open_backing,
                             bool probe_warn, Error **errp);
+/* Drop a reference; the last one closes bs, then its backing chain. */
 void bdrv_close(BlockDriverState *bs);
+void bdrv_ref(BlockDriverState *bs);
+/* A node of drv for filename, with its node name. */
+BlockDriverState *bdrv_new_node(const BlockDriver *drv, const char *filename);
+/* A blkdebug node with config file p->blkdebug_config ("": none) on top
+ * of image (block/blkdebug.c); bdrv_open sends p->blkdebug_config and
+ * "blkdebug:[CONFIG]:IMAGE" names here.  name is the node's filename. */
+BlockDriverState *blkdebug_open(const char *name, const char *image,
+                                const char *format, const BdrvOpenParams *p,
+                                bool open_backing, bool probe_warn,
+                                Error **errp);
+/* The same over an open image, which it owns (closed on failure too). */
+BlockDriverState *blkdebug_new(const char *name, BlockDriverState *image,
+                               const char *config, uint32_t align,
+                               Error **errp);
+/* blkdebug's align=: a power of two up to 1 GiB (QEMU's limit is 2^30
+ * too), 0 for none. */
+bool blkdebug_align_ok(uint64_t align);
+/* A backend over an open node (tests, tools); it owns bs. */
+BlockBackend *blk_new_with_bs(BlockDriverState *bs);
+/* null-co (block/null.c): a node of p->null_size bytes, no file. */
+#define NULL_CO_FILENAME "null-co://"
+BlockDriverState *null_open(const BdrvOpenParams *p);
 /* The format a probe would pick. */
 const char *bdrv_probe_format(const char *filename, Error **errp);
 /* Backing file name resolved against the overlay's directory. */

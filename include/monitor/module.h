@@ -28,6 +28,8 @@ typedef struct MonitorModuleOps {
     bool (*open_chardevs)(Error **errp);
     /* After the board: attach the monitors; events start. */
     bool (*start_all)(Error **errp);
+    /* -blockdev '{"driver": ...}': JSON needs the module's parser. */
+    bool (*blockdev_add_json)(const char *json, Error **errp);
 } MonitorModuleOps;
 
 /* The symbol the module exports. */

@@ -530,6 +530,31 @@ static void test_media_change(void)
     g_assert_cmpuint(ldl_be_p(buf), ==, CD_SECTORS - 1);
 }
 
+/* drive_del: the disc goes with the tray closed; as in QEMU the guest
+ * gets no unit attention, only "medium not present" (and the event). */
+static void test_medium_removed(void)
+{
+    uint8_t read[12], ev, ms;
+
+    channel_reset(SEC);
+    expect_ok(tur);
+    g_assert_true(blk_dev_has_tray(cd_blk));
+    g_assert_false(blk_dev_is_tray_open(cd_blk));
+    blk_remove_medium(cd_blk);
+    g_assert_false(blk_is_inserted(cd_blk));
+    g_assert_false(blk_dev_is_tray_open(cd_blk));
+    /* ASCQ 1: tray closed. */
+    expect_check(tur, SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT, 1);
+    read10_cdb(read, 0, 1);
+    expect_check(read, SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT, 1);
+    gesn(&ev, &ms);
+    g_assert_cmpuint(ev, ==, 3);                    /* media removal */
+    g_assert_cmphex(ms, ==, 0x00);                  /* none, tray closed */
+    change_to(cd_path);
+    expect_check(tur, SENSE_UNIT_ATTENTION, ASC_MEDIUM_MAY_HAVE_CHANGED, 0);
+    expect_ok(tur);
+}
+
 static void test_device_reset(void)
 {
     uint8_t read[12], buf[2048];
@@ -599,6 +624,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/atapi/mode-sense", test_mode_sense);
     g_test_add_func("/ide/atapi/tray", test_tray);
     g_test_add_func("/ide/atapi/media-change", test_media_change);
+    g_test_add_func("/ide/atapi/medium-removed", test_medium_removed);
     g_test_add_func("/ide/atapi/device-reset", test_device_reset);
     g_test_add_func("/ide/atapi/state", test_state);
     int ret = g_test_run();

@@ -49,9 +49,11 @@ static char *make_image(uint64_t size, uint64_t fill_from, uint64_t fill_len,
 static uint8_t cd_fn(uint64_t lba, unsigned off) { return cd_byte(lba, off); }
 static uint8_t cd2_fn(uint64_t lba, unsigned off) { return cd2_byte(lba, off); }
 
+/* discard=unmap: the TRIM tests want the zeros (one test swaps it). */
 static BlockBackend *open_raw(const char *path, bool ro)
 {
-    BlockOpenOptions o = { .filename = path, .format = "raw", .read_only = ro };
+    BlockOpenOptions o = { .filename = path, .format = "raw", .read_only = ro,
+                           .discard_unmap = true };
     Error *err = NULL;
     BlockBackend *blk = blk_open(&o, &err);
     if (!blk) {

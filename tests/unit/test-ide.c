@@ -772,11 +772,22 @@ static void test_dma_errors(void)
     g_assert_cmphex(bm_status(0) & 7, ==, BM_STATUS_ERROR);
     channel_reset(PRI);
 
-    /* Bus mastering off in PCI command: the PRD fetch fails. */
+    /* Bus mastering off in PCI command: the function cannot reach memory
+     * (QEMU's model): the PRD table reads as zeros (64 KiB at 0, no end),
+     * the data goes nowhere, the command completes, no error. */
     cfg_write(IDE_DEVFN, PCI_COMMAND, PCI_COMMAND_IO, 2);
+    memset(test_ram.ram + BUF_ADDR, 0x77, 512);
+    uint8_t low[512];
+    memcpy(low, test_ram.ram, sizeof(low));
     dma_cmd(PRI, WIN_READDMA, 0, 1);
     bm_start(0, true);
-    g_assert_cmphex(wait_bm(0, BM_STATUS_ERROR) & 7, ==, BM_STATUS_ERROR);
+    g_assert_true(wait_irq(14));
+    g_assert_cmphex(bm_status(0) & 7, ==, BM_STATUS_ACTIVE | BM_STATUS_INTR);
+    g_assert_cmphex(inb(PRI + ATA_REG_STATUS), ==, ST_OK);
+    for (int i = 0; i < 512; i++) {
+        g_assert_cmphex(test_ram.ram[BUF_ADDR + i], ==, 0x77);
+    }
+    g_assert_cmpmem(test_ram.ram, sizeof(low), low, sizeof(low));
     cfg_write(IDE_DEVFN, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MASTER, 2);
     channel_reset(PRI);
 
@@ -932,6 +943,35 @@ static void test_trim(void)
     put_hd_pattern(3000, 1);
 }
 
+/* discard=ignore (QEMU's default): TRIM succeeds, the data stays, and
+ * IDENTIFY no longer promises zeros. */
+static void test_trim_ignore(void)
+{
+    BlockOpenOptions keep = { .filename = hd_path, .format = "raw" };
+    BlockOpenOptions unmap = keep;
+    Error *err = NULL;
+    uint16_t id[256];
+
+    unmap.discard_unmap = true;
+    g_assert_true(blk_insert_medium(hd_blk, &keep, &err));
+    channel_reset(PRI);
+    identify(PRI, 0, WIN_IDENTIFY, id);
+    g_assert_cmphex(id[69] & 0x4020, ==, 0x4000);
+    uint64_t ent[] = { trim_entry(304, 8) };
+    g_assert_cmphex(dsm(PRI, 0, 1, 1, ent, 1), ==, ST_OK);
+    g_assert_false(reads_zeros(hd_blk, 304, 1));
+    g_assert_false(reads_zeros(hd_blk, 311, 1));
+    int fd = open(hd_path, O_RDONLY);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(lseek(fd, 304 * 512, SEEK_HOLE), >, 312 * 512);
+    close(fd);
+    /* A range past the end is still refused. */
+    uint64_t past[] = { trim_entry(HD_SECTORS - 1, 2) };
+    g_assert_cmphex(dsm(PRI, 0, 1, 1, past, 1), ==, ST_ERR);
+    g_assert_true(blk_insert_medium(hd_blk, &unmap, &err));
+    channel_reset(PRI);
+}
+
 static void test_trim_errors(void)
 {
     uint64_t ok = trim_entry(200, 4);
@@ -989,7 +1029,8 @@ static void test_trim_qcow2(void)
     int fd = g_file_open_tmp("kestrel-ide-XXXXXX.qcow2", &path, NULL);
     BlockCreateOpts co = { .size = 8 * MiB, .cluster_size = 4096,
                            .version = 3, .refcount_bits = 16 };
-    BlockOpenOptions oo = { .filename = path, .format = "qcow2" };
+    BlockOpenOptions oo = { .filename = path, .format = "qcow2",
+                            .discard_unmap = true };
     Error *err = NULL;
     uint8_t buf[64 * 512];
 
@@ -1123,6 +1164,7 @@ int main(int argc, char **argv)
     /* TRIM changes the pattern (and restores it); qcow2 takes unit 1. */
     g_test_add_func("/ide/dsm/trim", test_trim);
     g_test_add_func("/ide/dsm/trim-errors", test_trim_errors);
+    g_test_add_func("/ide/dsm/trim-ignore", test_trim_ignore);
     g_test_add_func("/ide/dsm/trim-qcow2", test_trim_qcow2);
     int ret = g_test_run();
     ide_test_cleanup();

@@ -8,7 +8,8 @@
  * (main loop, big lock held) moves the state machine on.  Every async step
  * is described by the drive's saved state (aio_op and the transfer
  * position), so a request in flight at migration time is issued again on
- * the destination when the VM starts, as QEMU does.
+ * the destination when the VM starts, as QEMU does; a request that failed
+ * with werror/rerror=stop waits the same way for the VM to run again.
  */
 #ifndef HW_BLOCK_IDE_H
 #define HW_BLOCK_IDE_H

@@ -181,7 +181,8 @@ uint8_t pci_add_capability(PCIDevice *dev, uint8_t cap_id, uint8_t offset,
 
 /* Drive the device's INTx pin (level 0 or 1). */
 void pci_set_irq(PCIDevice *dev, int level);
-/* Bus-master DMA into guest memory; refused while bus mastering is off. */
+/* Bus-master DMA into guest memory; false for unassigned memory.  With
+ * bus mastering off reads give zeros and writes are dropped. */
 bool pci_dma_read(PCIDevice *dev, uint64_t addr, void *buf, uint64_t len);
 bool pci_dma_write(PCIDevice *dev, uint64_t addr, const void *buf,
                    uint64_t len);
