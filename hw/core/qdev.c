@@ -24,6 +24,10 @@ void device_class_register(const DeviceClass *dc)
     }
     g_assert(!g_hash_table_contains(classes, dc->name));
     g_hash_table_insert(classes, (gpointer)dc->name, (gpointer)dc);
+    if (dc->alias) {
+        g_assert(!g_hash_table_contains(classes, dc->alias));
+        g_hash_table_insert(classes, (gpointer)dc->alias, (gpointer)dc);
+    }
 }
 
 const DeviceClass *device_class_find(const char *name)
@@ -46,7 +50,9 @@ GPtrArray *device_class_list(void)
     if (classes) {
         g_hash_table_iter_init(&it, classes);
         while (g_hash_table_iter_next(&it, &key, &value)) {
-            g_ptr_array_add(list, value);
+            if (!strcmp(key, ((const DeviceClass *)value)->name)) {
+                g_ptr_array_add(list, value);   /* not again by its alias */
+            }
         }
     }
     g_ptr_array_sort(list, cmp_class_name);
@@ -78,6 +84,29 @@ static bool set_uint(void *field, unsigned bytes, const char *name,
     case 4: *(uint32_t *)field = v; break;
     default: *(uint64_t *)field = v; break;
     }
+    return true;
+}
+
+/* QEMU's block size rule: a power of two from 512 bytes to 2 MiB. */
+static bool set_blocksize(uint32_t *field, const char *dname,
+                          const char *name, const char *value, Error **errp)
+{
+    uint64_t v;
+
+    if (!parse_size(value, 'B', &v)) {
+        return error_fail(errp, "Property '%s.%s' doesn't take value '%s'",
+                          dname, name, value);
+    }
+    if (v < 512 || v > 2 * MiB) {
+        return error_fail(errp, "Property '%s.%s' doesn't take value '%s' "
+                          "(minimum: 512, maximum: 2097152)", dname, name,
+                          value);
+    }
+    if (v & (v - 1)) {
+        return error_fail(errp, "Property '%s.%s' doesn't take value '%s', "
+                          "it's not a power of 2", dname, name, value);
+    }
+    *field = v;
     return true;
 }
 
@@ -136,6 +165,8 @@ static bool prop_set(DeviceState *dev, const Property *p, const char *value,
         *(BlockBackend **)field = d->blk;
         return true;
     }
+    case PROP_BLOCKSIZE:
+        return set_blocksize(field, dname, p->name, value, errp);
     }
     return false;
 }
@@ -148,7 +179,10 @@ const char *device_prop_to_string(DeviceState *dev, const Property *p,
     case PROP_BOOL: return *(bool *)field ? "on" : "off";
     case PROP_UINT8: snprintf(buf, len, "%u", *(uint8_t *)field); break;
     case PROP_UINT16: snprintf(buf, len, "%u", *(uint16_t *)field); break;
-    case PROP_UINT32: snprintf(buf, len, "%u", *(uint32_t *)field); break;
+    case PROP_UINT32:
+    case PROP_BLOCKSIZE:
+        snprintf(buf, len, "%u", *(uint32_t *)field);
+        break;
     case PROP_UINT64:
         snprintf(buf, len, "%" PRIu64, *(uint64_t *)field);
         break;
@@ -204,7 +238,10 @@ DeviceState *device_new(const char *name)
         case PROP_BOOL: *(bool *)field = p->defval; break;
         case PROP_UINT8: *(uint8_t *)field = p->defval; break;
         case PROP_UINT16: *(uint16_t *)field = p->defval; break;
-        case PROP_UINT32: *(uint32_t *)field = p->defval; break;
+        case PROP_UINT32:
+        case PROP_BLOCKSIZE:
+            *(uint32_t *)field = p->defval;
+            break;
         case PROP_UINT64: *(uint64_t *)field = p->defval; break;
         case PROP_STRING:
             *(char **)field = g_strdup(p->defstr);
@@ -216,7 +253,7 @@ DeviceState *device_new(const char *name)
     }
     for (guint i = 0; globals && i < globals->len; i++) {
         GlobalProp *g = g_ptr_array_index(globals, i);
-        if (!strcmp(g->driver, name)) {
+        if (!strcmp(g->driver, dc->name)) {
             Error *err = NULL;
             /* Validated when added: cannot fail on type grounds. */
             if (!device_set_prop(dev, g->prop, g->value, &err)) {
@@ -253,6 +290,18 @@ bool device_set_prop_int(DeviceState *dev, const char *name, uint64_t value,
     char buf[32];
     snprintf(buf, sizeof(buf), "%" PRIu64, value);
     return device_set_prop(dev, name, buf, errp);
+}
+
+/* Give back the drives its properties claimed (they may be used again). */
+static void device_release_drives(DeviceState *dev)
+{
+    for (const Property *p = dev->klass->props; p && p->name; p++) {
+        BlockBackend *blk = p->type == PROP_DRIVE ?
+                            *(BlockBackend **)((char *)dev + p->offset) : NULL;
+        if (blk) {
+            drive_release(blk);
+        }
+    }
 }
 
 void device_free(DeviceState *dev)
@@ -319,43 +368,112 @@ DeviceState *device_create_simple(const char *name, ...)
     return dev;
 }
 
-DeviceState *device_create_from_opts(const char *optstr, Error **errp)
+/* Whether dc may come or go on a running machine, with QEMU's errors. */
+static bool hotplug_allowed(const DeviceClass *dc, Error **errp)
 {
-    GPtrArray *opts = opts_parse(optstr, "driver", errp);
-    if (!opts) {
-        return NULL;
+    if (dc->hotpluggable) {
+        return true;
     }
+    switch (dc->bus) {
+    case BUS_ISA:
+        return error_fail(errp, "Bus 'isa.0' does not support hotplugging");
+    case BUS_PCI:       /* no ACPI PCI hotplug on this board */
+        return error_fail(errp, "Bus 'pci.0' does not support hotplugging");
+    default:
+        return error_fail(errp, "Device '%s' does not support hotplugging",
+                          dc->name);
+    }
+}
+
+/* QEMU numbers the user's devices without an id from 0, each taking the
+ * lowest number no live one has. */
+static unsigned anon_index_free(void)
+{
+    for (unsigned n = 0;; n++) {
+        bool used = false;
+        for (guint i = 0; devices && i < devices->len && !used; i++) {
+            DeviceState *d = g_ptr_array_index(devices, i);
+            used = d->user_created && !d->id && d->anon_index == n;
+        }
+        if (!used) {
+            return n;
+        }
+    }
+}
+
+static DeviceState *device_create(GPtrArray *opts, bool hotplug,
+                                  Error **errp)
+{
     const char *driver = opts_get(opts, "driver");
-    DeviceState *dev = NULL;
     const DeviceClass *dc = driver ? device_class_find(driver) : NULL;
+    DeviceState *dev;
 
     if (!driver) {
         error_setg(errp, "Parameter 'driver' is missing");
-    } else if (!dc) {
+        return NULL;
+    }
+    if (!dc) {
         error_setg(errp, "'%s' is not a valid device model name", driver);
-    } else if (!dc->user_creatable) {
-        error_setg(errp, "Device '%s' can not be added with -device", driver);
-    } else {
-        dev = device_new(driver);
-        for (guint i = 0; i < opts->len; i++) {
-            Opt *o = g_ptr_array_index(opts, i);
-            if (!strcmp(o->key, "driver")) {
-                continue;
-            }
-            if (!device_set_prop(dev, o->key, o->value, errp)) {
-                goto fail;
-            }
-        }
-        if (!device_realize(dev, errp)) {
+        return NULL;
+    }
+    if (!dc->user_creatable) {
+        error_setg(errp, hotplug ? "Parameter 'driver' expects a pluggable "
+                   "device type" : "Device '%s' can not be added with "
+                   "-device", driver);
+        return NULL;
+    }
+    if (hotplug && !hotplug_allowed(dc, errp)) {
+        return NULL;
+    }
+    dev = device_new(driver);
+    dev->hotplugged = hotplug;
+    dev->user_created = true;
+    for (guint i = 0; i < opts->len; i++) {
+        Opt *o = g_ptr_array_index(opts, i);
+        if (strcmp(o->key, "driver") &&
+            !device_set_prop(dev, o->key, o->value, errp)) {
             goto fail;
         }
     }
+    dev->anon_index = dev->id ? 0 : anon_index_free();
+    if (device_realize(dev, errp)) {
+        return dev;
+    }
+fail:
+    device_release_drives(dev);
+    device_free(dev);
+    return NULL;
+}
+
+DeviceState *device_create_from_opts(const char *optstr, Error **errp)
+{
+    GPtrArray *opts = opts_parse(optstr, "driver", errp);
+    DeviceState *dev;
+
+    if (!opts) {
+        return NULL;
+    }
+    dev = device_create(opts, false, errp);
     opts_free(opts);
     return dev;
-fail:
+}
+
+DeviceState *device_hotplug(GPtrArray *opts, Error **errp)
+{
+    return device_create(opts, true, errp);
+}
+
+bool device_unplug(DeviceState *dev, Error **errp)
+{
+    if (!hotplug_allowed(dev->klass, errp)) {
+        return false;
+    }
+    dev->klass->unrealize(dev);
+    g_ptr_array_remove(devices, dev);
+    dev->realized = false;
+    device_release_drives(dev);
     device_free(dev);
-    opts_free(opts);
-    return NULL;
+    return true;
 }
 
 bool global_prop_add(const char *optarg, Error **errp)
@@ -376,6 +494,8 @@ bool global_prop_add(const char *optarg, Error **errp)
         error_setg(errp, "-global %s: unknown driver '%s'", optarg, g->driver);
         goto fail;
     }
+    g_free(g->driver);                  /* an alias means its class */
+    g->driver = g_strdup(dc->name);
     /* Try the value on a scratch instance so errors show up now. */
     DeviceState *probe = g_malloc0(dc->instance_size);
     probe->klass = dc;

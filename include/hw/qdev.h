@@ -23,6 +23,7 @@ typedef enum {
     PROP_CHARDEV,     /* Chardev *, set by chardev id */
     PROP_PCI_DEVFN,   /* int32: "slot" or "slot.fn"; -1 = auto */
     PROP_DRIVE,       /* BlockBackend *, set by -drive id (claims it) */
+    PROP_BLOCKSIZE,   /* uint32: a power of two, 512 to 2 MiB; "4k" works */
 } PropertyType;
 
 typedef struct Property {
@@ -46,6 +47,8 @@ typedef struct Property {
     DEFINE_PROP_(_n, _st, _f, PROP_UINT32, _d, uint32_t)
 #define DEFINE_PROP_UINT64(_n, _st, _f, _d) \
     DEFINE_PROP_(_n, _st, _f, PROP_UINT64, _d, uint64_t)
+#define DEFINE_PROP_BLOCKSIZE(_n, _st, _f, _d) \
+    DEFINE_PROP_(_n, _st, _f, PROP_BLOCKSIZE, _d, uint32_t)
 #define DEFINE_PROP_STRING(_n, _st, _f) { .name = (_n), \
     .type = PROP_STRING, .offset = offsetof(_st, _f) }
 #define DEFINE_PROP_CHR(_n, _st, _f) { .name = (_n), \
@@ -62,12 +65,19 @@ typedef enum {
 
 typedef struct DeviceClass {
     const char *name;
+    const char *alias;              /* a second name for -device, or NULL */
     const char *desc;
     BusType bus;
     size_t instance_size;
     const Property *props;          /* ends with DEFINE_PROP_END_OF_LIST() */
     bool user_creatable;            /* may be given with -device */
+    /* May come and go while the machine runs (device_add/device_del);
+     * needs unrealize.  The ISA and PCI buses here take no hotplug. */
+    bool hotpluggable;
     bool (*realize)(DeviceState *dev, Error **errp);
+    /* Undo realize for device_del: I/O in flight done, detached from its
+     * bus, what realize allocated freed (properties are freed after). */
+    void (*unrealize)(DeviceState *dev);
     void (*reset)(DeviceState *dev);
     const VMStateDescription *vmsd;
 } DeviceClass;
@@ -76,6 +86,10 @@ struct DeviceState {
     const DeviceClass *klass;
     char *id;
     bool realized;
+    bool hotplugged;                /* by device_add, on a running machine */
+    bool user_created;              /* by -device or device_add */
+    unsigned anon_index;            /* user_created, no id: N of QOM's
+                                     * /machine/peripheral-anon/device[N] */
 };
 
 #define DEVICE(obj) (&(obj)->parent_obj)
@@ -102,6 +116,15 @@ void device_free(DeviceState *dev);
 DeviceState *device_create_simple(const char *name, ...) G_GNUC_NULL_TERMINATED;
 /* From a -device option string "driver,prop=value,...". */
 DeviceState *device_create_from_opts(const char *opts, Error **errp);
+/*
+ * device_add: the same from Opt entries (driver= among them) for a machine
+ * that runs; only a hotpluggable type.  Errors are QEMU's ("Bus 'isa.0'
+ * does not support hotplugging").
+ */
+DeviceState *device_hotplug(GPtrArray *opts, Error **errp);
+/* device_del: unrealize, release its drives, free it.  Fails (nothing
+ * changed) for a device that cannot be unplugged. */
+bool device_unplug(DeviceState *dev, Error **errp);
 const char *device_prop_to_string(DeviceState *dev, const Property *p,
                                   char *buf, size_t len);
 

@@ -133,7 +133,11 @@ int main(int argc, char **argv)
     close(fd);
     g_autofree char *pflash = g_strdup_printf("if=pflash,format=raw,"
                                               "file=%s", flash);
-    if (!drive_add(drive, &err) || !drive_add(pflash, &err) ||
+    /* The same image again for scsi-hd. */
+    g_autofree char *drive1 = g_strdup_printf("if=none,id=hd1,format=raw,"
+                                              "file=%s", img);
+    if (!drive_add(drive, &err) || !drive_add(drive1, &err) ||
+        !drive_add(pflash, &err) ||
         !drive_open_all(&err)) {
         g_error("drive: %s", err->msg);
     }
@@ -142,8 +146,12 @@ int main(int argc, char **argv)
     if (!current_accel->init(&ms, &err) || !pc_init(&ms, &board, &err) ||
         !device_create_from_opts("ide-hd,drive=hd0", &err) ||
         !device_create_from_opts("ide-cd", &err) ||
+        !device_create_from_opts("virtio-scsi-pci", &err) ||
+        !device_create_from_opts("scsi-hd,drive=hd1", &err) ||
+        !device_create_from_opts("scsi-cd", &err) ||
         !device_create_from_opts("isa-debug-exit,iobase=0xf4,iosize=4", &err) ||
         !device_create_from_opts("pc-testdev", &err) ||
+        !device_create_from_opts("pvpanic", &err) ||
         !pc_machine_done(&ms, &err)) {
         g_error("cannot build the board: %s", err->msg);
     }
