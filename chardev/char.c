@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -25,8 +26,17 @@ struct Chardev {
     ChrKind kind;
     int in_fd, out_fd;       /* -1 when absent or not connected */
     int listen_fd;           /* socket servers */
-    guint in_watch, listen_watch;
+    guint listen_watch;
+    GSource *in_src;         /* the input watch, in ctx */
     bool input_paused;
+    /*
+     * Where input is read: NULL is the main loop; a monitor moves a client's
+     * input to its I/O thread (chardev_set_context), back when it leaves.
+     * Only the thread that reads may touch the input side; output may come
+     * from any thread, serialised by write_lock against the close.
+     */
+    GMainContext *ctx;
+    pthread_mutex_t write_lock;
     /* front ends: one, or several on a mux */
     bool mux;
     CharFrontend fe[MAX_MUX_FRONTENDS];
@@ -129,24 +139,48 @@ static bool mux_escape_byte(Chardev *chr, uint8_t ch)
     }
 }
 
+static void unwatch_input(Chardev *chr)
+{
+    if (chr->in_src) {
+        g_source_destroy(chr->in_src);
+        g_source_unref(chr->in_src);
+        chr->in_src = NULL;
+    }
+}
+
+/* In the main loop: accept the next client. */
+static gboolean listen_again(gpointer opaque)
+{
+    Chardev *chr = opaque;
+    if (chr->listen_fd >= 0 && chr->in_fd < 0 && !chr->listen_watch) {
+        chr->listen_watch = g_unix_fd_add(chr->listen_fd, G_IO_IN, on_accept,
+                                          chr);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 void chardev_disconnect(Chardev *chr)
 {
     if (chr->kind != CHR_SOCKET || chr->in_fd < 0) {
         return;
     }
-    if (chr->in_watch) {
-        g_source_remove(chr->in_watch);
-        chr->in_watch = 0;
-    }
+    unwatch_input(chr);
+    pthread_mutex_lock(&chr->write_lock);
     close(chr->in_fd);
     chr->in_fd = chr->out_fd = -1;
+    pthread_mutex_unlock(&chr->write_lock);
     chr->input_paused = false;
+    /* The next client starts in the main loop, which accepts it. */
+    GMainContext *was = chr->ctx;
+    chr->ctx = NULL;
     for (int i = 0; i < chr->nr_fe; i++) {
         fe_event(chr, i, CHR_EVENT_CLOSED);
     }
-    if (chr->listen_fd >= 0 && !chr->listen_watch) {
-        chr->listen_watch = g_unix_fd_add(chr->listen_fd, G_IO_IN, on_accept,
-                                          chr);
+    if (was) {
+        /* The main loop's from here on. */
+        g_idle_add_full(G_PRIORITY_DEFAULT, listen_again, chr, NULL);
+    } else {
+        listen_again(chr);
     }
 }
 
@@ -159,7 +193,7 @@ static gboolean on_input(gint fd, GIOCondition cond, gpointer data)
 
     if (room <= 0) {
         chr->input_paused = true;
-        chr->in_watch = 0;
+        unwatch_input(chr);
         return G_SOURCE_REMOVE;
     }
     /* On a mux one byte at a time, so a focus switch takes effect at once. */
@@ -168,7 +202,7 @@ static gboolean on_input(gint fd, GIOCondition cond, gpointer data)
         return G_SOURCE_CONTINUE;
     }
     if (n <= 0) {
-        chr->in_watch = 0;
+        unwatch_input(chr);
         if (chr->kind == CHR_SOCKET) {
             chardev_disconnect(chr);
         }
@@ -188,10 +222,12 @@ static gboolean on_input(gint fd, GIOCondition cond, gpointer data)
 
 static void watch_input(Chardev *chr)
 {
-    if (chr->in_fd >= 0 && !chr->in_watch) {
+    if (chr->in_fd >= 0 && !chr->in_src) {
         chr->input_paused = false;
-        chr->in_watch = g_unix_fd_add(chr->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                      on_input, chr);
+        chr->in_src = g_unix_fd_source_new(chr->in_fd,
+                                           G_IO_IN | G_IO_HUP | G_IO_ERR);
+        g_source_set_callback(chr->in_src, G_SOURCE_FUNC(on_input), chr, NULL);
+        g_source_attach(chr->in_src, chr->ctx);
     }
 }
 
@@ -202,9 +238,19 @@ void chardev_accept_input(Chardev *chr)
     }
 }
 
+void chardev_set_context(Chardev *chr, GMainContext *ctx)
+{
+    bool watching = chr->in_src != NULL;
+    unwatch_input(chr);
+    chr->ctx = ctx;
+    if (watching) {
+        watch_input(chr);
+    }
+}
+
 /* ---- output ---- */
 
-int chardev_write(Chardev *chr, const uint8_t *buf, int len)
+static int write_all(Chardev *chr, const uint8_t *buf, int len)
 {
     int done = 0;
     if (chr->out_fd < 0) {
@@ -233,11 +279,16 @@ int chardev_write(Chardev *chr, const uint8_t *buf, int len)
     return len;
 }
 
-int chardev_write_nonblock(Chardev *chr, const uint8_t *buf, int len)
+int chardev_write(Chardev *chr, const uint8_t *buf, int len)
 {
-    if (chr->kind != CHR_SOCKET && chr->kind != CHR_PTY) {
-        return chardev_write(chr, buf, len);
-    }
+    pthread_mutex_lock(&chr->write_lock);
+    int n = write_all(chr, buf, len);
+    pthread_mutex_unlock(&chr->write_lock);
+    return n;
+}
+
+static int write_some(Chardev *chr, const uint8_t *buf, int len)
+{
     if (chr->out_fd < 0) {
         return -1;
     }
@@ -258,13 +309,30 @@ int chardev_write_nonblock(Chardev *chr, const uint8_t *buf, int len)
     }
 }
 
-guint chardev_add_out_watch(Chardev *chr, GUnixFDSourceFunc fn, void *opaque)
+int chardev_write_nonblock(Chardev *chr, const uint8_t *buf, int len)
 {
-    if (chr->out_fd < 0) {
-        return 0;
+    if (chr->kind != CHR_SOCKET && chr->kind != CHR_PTY) {
+        return chardev_write(chr, buf, len);
     }
-    return g_unix_fd_add(chr->out_fd, G_IO_OUT | G_IO_ERR | G_IO_HUP, fn,
-                         opaque);
+    pthread_mutex_lock(&chr->write_lock);
+    int n = write_some(chr, buf, len);
+    pthread_mutex_unlock(&chr->write_lock);
+    return n;
+}
+
+GSource *chardev_add_out_watch(Chardev *chr, GMainContext *ctx,
+                               GUnixFDSourceFunc fn, void *opaque)
+{
+    GSource *src = NULL;
+    pthread_mutex_lock(&chr->write_lock);
+    if (chr->out_fd >= 0) {
+        src = g_unix_fd_source_new(chr->out_fd,
+                                   G_IO_OUT | G_IO_ERR | G_IO_HUP);
+        g_source_set_callback(src, G_SOURCE_FUNC(fn), opaque, NULL);
+        g_source_attach(src, ctx);
+    }
+    pthread_mutex_unlock(&chr->write_lock);
+    return src;
 }
 
 bool chardev_attach(Chardev *chr, const CharFrontend *fe, Error **errp)
@@ -353,7 +421,9 @@ static bool open_pty(Chardev *chr, Error **errp)
 static void socket_connected(Chardev *chr, int fd)
 {
     fcntl(fd, F_SETFL, O_NONBLOCK);
+    pthread_mutex_lock(&chr->write_lock);
     chr->in_fd = chr->out_fd = fd;
+    pthread_mutex_unlock(&chr->write_lock);
     for (int i = 0; i < chr->nr_fe; i++) {
         fe_event(chr, i, CHR_EVENT_OPENED);
     }
@@ -508,6 +578,7 @@ static Chardev *chardev_open(GPtrArray *opts, const char *filename,
     chr->filename = g_strdup(filename);
     chr->in_fd = chr->out_fd = chr->listen_fd = -1;
     chr->signal = true;
+    pthread_mutex_init(&chr->write_lock, NULL);
     if ((v = opts_get(opts, "mux")) && !opt_parse_bool(v, &chr->mux)) {
         error_setg(errp, "chardev: invalid mux value '%s'", v);
         goto fail;
@@ -557,6 +628,7 @@ static Chardev *chardev_open(GPtrArray *opts, const char *filename,
     g_ptr_array_add(chardev_list(), chr);
     return chr;
 fail:
+    pthread_mutex_destroy(&chr->write_lock);
     g_free(chr->id);
     g_free(chr->filename);
     g_free(chr);

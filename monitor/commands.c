@@ -29,10 +29,10 @@ static JsonNode *qmp_stop(JsonObject *args, Error **errp)
 
 static JsonNode *qmp_cont(JsonObject *args, Error **errp)
 {
+    /* As in QEMU, a guest that panicked (panic=pause) may go on. */
     switch (runstate_get()) {
     case RUN_STATE_INTERNAL_ERROR:
     case RUN_STATE_SHUTDOWN:
-    case RUN_STATE_GUEST_PANICKED:
         error_setg(errp, "Resetting the Virtual Machine is required");
         return NULL;
     case RUN_STATE_INMIGRATE:
@@ -44,6 +44,13 @@ static JsonNode *qmp_cont(JsonObject *args, Error **errp)
         vm_start();
         return NULL;
     }
+}
+
+/* --preconfig: build the machine now and start it (unless -S). */
+static JsonNode *qmp_x_exit_preconfig(JsonObject *args, Error **errp)
+{
+    qemu_exit_preconfig(errp);
+    return NULL;
 }
 
 static JsonNode *qmp_system_reset(JsonObject *args, Error **errp)
@@ -265,11 +272,53 @@ static JsonNode *qmp_capabilities_done(JsonObject *args, Error **errp)
     return NULL;
 }
 
+static const QmpArg status_members[] = {
+    { "running", QMP_ARG_BOOL }, { "singlestep", QMP_ARG_BOOL },
+    { "status", QMP_ARG_STRING }, { NULL },
+};
+static const QmpArg version_members[] = {
+    { "qemu", QMP_ARG_OBJECT }, { "package", QMP_ARG_STRING }, { NULL },
+};
+static const QmpArg command_members[] = {
+    { "name", QMP_ARG_STRING }, { NULL },
+};
+static const QmpArg name_members[] = {
+    { "name", QMP_ARG_STRING, true }, { NULL },
+};
+static const QmpArg kvm_members[] = {
+    { "enabled", QMP_ARG_BOOL }, { "present", QMP_ARG_BOOL }, { NULL },
+};
+static const QmpArg target_members[] = {
+    { "arch", QMP_ARG_STRING }, { NULL },
+};
+static const QmpArg machine_members[] = {
+    { "name", QMP_ARG_STRING }, { "alias", QMP_ARG_STRING, true },
+    { "is-default", QMP_ARG_BOOL, true }, { "cpu-max", QMP_ARG_INT },
+    { "hotpluggable-cpus", QMP_ARG_BOOL },
+    { "numa-mem-supported", QMP_ARG_BOOL }, { "deprecated", QMP_ARG_BOOL },
+    { NULL },
+};
+static const QmpArg cpu_members[] = {
+    { "cpu-index", QMP_ARG_INT }, { "qom-path", QMP_ARG_STRING },
+    { "thread-id", QMP_ARG_INT }, { "props", QMP_ARG_OBJECT, true },
+    { "target", QMP_ARG_STRING }, { NULL },
+};
+static const QmpArg chardev_members[] = {
+    { "label", QMP_ARG_STRING }, { "filename", QMP_ARG_STRING },
+    { "frontend-open", QMP_ARG_BOOL }, { NULL },
+};
+static const QmpArg pci_members[] = {
+    { "bus", QMP_ARG_INT }, { "devices", QMP_ARG_ARRAY }, { NULL },
+};
+
 static const QmpCommand qmp_capabilities_cmd = {
     "qmp_capabilities", qmp_capabilities_done,
     { { "enable", QMP_ARG_ARRAY, true } },
 };
-static const QmpCommand query_status_cmd = { "query-status", qmp_query_status };
+static const QmpCommand query_status_cmd = {
+    "query-status", qmp_query_status,
+    .ret = QMP_RET_OBJECT, .ret_members = status_members,
+};
 static const QmpCommand stop_cmd = { "stop", qmp_stop };
 static const QmpCommand cont_cmd = { "cont", qmp_cont };
 static const QmpCommand system_reset_cmd = { "system_reset", qmp_system_reset };
@@ -277,28 +326,49 @@ static const QmpCommand system_powerdown_cmd = {
     "system_powerdown", qmp_system_powerdown,
 };
 static const QmpCommand quit_cmd = { "quit", qmp_quit };
+static const QmpCommand x_exit_preconfig_cmd = {
+    "x-exit-preconfig", qmp_x_exit_preconfig,
+};
 static const QmpCommand query_version_cmd = {
     "query-version", qmp_query_version,
+    .ret = QMP_RET_OBJECT, .ret_members = version_members,
 };
 static const QmpCommand query_commands_cmd = {
     "query-commands", qmp_query_commands,
+    .ret = QMP_RET_ARRAY, .ret_members = command_members,
 };
-static const QmpCommand query_name_cmd = { "query-name", qmp_query_name };
-static const QmpCommand query_kvm_cmd = { "query-kvm", qmp_query_kvm };
-static const QmpCommand query_target_cmd = { "query-target", qmp_query_target };
+static const QmpCommand query_name_cmd = {
+    "query-name", qmp_query_name,
+    .ret = QMP_RET_OBJECT, .ret_members = name_members,
+};
+static const QmpCommand query_kvm_cmd = {
+    "query-kvm", qmp_query_kvm,
+    .ret = QMP_RET_OBJECT, .ret_members = kvm_members,
+};
+static const QmpCommand query_target_cmd = {
+    "query-target", qmp_query_target,
+    .ret = QMP_RET_OBJECT, .ret_members = target_members,
+};
 static const QmpCommand query_machines_cmd = {
     "query-machines", qmp_query_machines,
+    .ret = QMP_RET_ARRAY, .ret_members = machine_members,
 };
 static const QmpCommand query_cpus_fast_cmd = {
     "query-cpus-fast", qmp_query_cpus_fast,
+    .ret = QMP_RET_ARRAY, .ret_members = cpu_members,
 };
 static const QmpCommand query_chardev_cmd = {
     "query-chardev", qmp_query_chardev,
+    .ret = QMP_RET_ARRAY, .ret_members = chardev_members,
 };
-static const QmpCommand query_pci_cmd = { "query-pci", qmp_query_pci };
+static const QmpCommand query_pci_cmd = {
+    "query-pci", qmp_query_pci,
+    .ret = QMP_RET_ARRAY, .ret_members = pci_members,
+};
 static const QmpCommand human_monitor_command_cmd = {
     "human-monitor-command", qmp_human_monitor_command,
     { { "command-line", QMP_ARG_STRING }, { "cpu-index", QMP_ARG_INT, true } },
+    .ret = QMP_RET_STRING,
 };
 
 QMP_COMMAND_REGISTER(qmp_capabilities_cmd)
@@ -308,6 +378,7 @@ QMP_COMMAND_REGISTER(cont_cmd)
 QMP_COMMAND_REGISTER(system_reset_cmd)
 QMP_COMMAND_REGISTER(system_powerdown_cmd)
 QMP_COMMAND_REGISTER(quit_cmd)
+QMP_COMMAND_REGISTER(x_exit_preconfig_cmd)
 QMP_COMMAND_REGISTER(query_version_cmd)
 QMP_COMMAND_REGISTER(query_commands_cmd)
 QMP_COMMAND_REGISTER(query_name_cmd)

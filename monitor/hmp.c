@@ -100,6 +100,30 @@ static char *next_word(const char *s, const char **rest)
     return word;
 }
 
+/*
+ * Before --preconfig's machine exists, only what needs no machine (QEMU's
+ * list, of the commands kestrel has).  cmd is an entry of the table.
+ */
+static bool hmp_allowed(Monitor *mon, const HmpCommand *cmd)
+{
+    static const char *const names[] = {
+        "help|?", "info", "quit|q", "exit_preconfig",
+        "status", "version", "name", "chardev", "history",
+    };
+    if (!qemu_preconfig_pending()) {
+        return true;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (!strcmp(names[i], cmd->name)) {
+            return true;
+        }
+    }
+    monitor_printf(mon, "Command '%s%s' is not available before the machine "
+                   "is built (--preconfig: exit_preconfig first)\n",
+                   cmd->info ? "info " : "", cmd->name);
+    return false;
+}
+
 void hmp_handle_line(Monitor *mon, const char *line)
 {
     while (*line == ' ' || *line == '\t') {
@@ -114,6 +138,9 @@ void hmp_handle_line(Monitor *mon, const char *line)
     const HmpCommand *cmd = find_command(name, false);
     if (!cmd) {
         monitor_printf(mon, "unknown command: '%s'\n", name);
+        return;
+    }
+    if (!hmp_allowed(mon, cmd)) {
         return;
     }
     g_autofree char *args = g_strstrip(g_strdup(line + n));
@@ -186,7 +213,9 @@ static void hmp_info(Monitor *mon, const char *args)
         monitor_printf(mon, "unknown info command: '%s' (try 'info')\n", sub);
         return;
     }
-    cmd->fn(mon, rest);
+    if (hmp_allowed(mon, cmd)) {
+        cmd->fn(mon, rest);
+    }
 }
 
 /* Commands whose QMP twin takes no arguments and returns nothing. */
@@ -213,6 +242,11 @@ static void hmp_cont(Monitor *mon, const char *args)
 static void hmp_quit(Monitor *mon, const char *args)
 {
     run_simple(mon, "quit");
+}
+
+static void hmp_exit_preconfig(Monitor *mon, const char *args)
+{
+    run_simple(mon, "x-exit-preconfig");
 }
 
 static void hmp_system_reset(Monitor *mon, const char *args)
@@ -440,6 +474,8 @@ static const HmpCommand hmp_cmds[] = {
     { "system_powerdown", NULL, "send system power down event",
       hmp_system_powerdown },
     { "quit|q", NULL, "quit the emulator", hmp_quit },
+    { "exit_preconfig", NULL, "build the machine and leave --preconfig",
+      hmp_exit_preconfig },
     { "cpu", "index", "set the default CPU", hmp_cpu },
     { "status", NULL, "show the current VM status (running|paused)",
       info_status, true },

@@ -3,6 +3,7 @@
 #define MONITOR_INTERNAL_H
 
 #include "monitor/monitor.h"
+#include <pthread.h>
 
 /* ---- json-stream.c: splits a byte stream into JSON texts ---- */
 
@@ -70,10 +71,27 @@ struct Monitor {
     bool pretty;
     bool mux;                /* shares its chardev: speaks when focused */
     bool focused;
+    /*
+     * A QMP session with out-of-band execution has its input read in the
+     * monitor's I/O thread (iothread.c) while the main loop runs its
+     * in-band commands: what both threads touch is under lock.  Input
+     * state (stream, held_input, the session flags' writes) belongs to
+     * the thread that reads.
+     */
+    pthread_mutex_t lock;
+    GMainContext *ctx;       /* where input is read: NULL, the main loop */
     GString *outbuf;         /* output the chardev has not taken yet */
-    guint out_watch, disconnect_idle;
+    GSource *out_src;        /* in ctx: the chardev can take output again */
+    GSource *disconnect_src; /* in ctx: drop a client that does not read */
+    GSource *resume_src;     /* in ctx: read again (OOB sessions) */
+    bool input_held;         /* input was held back: resume it when it may */
+    GString *held_input;     /* read but not parsed yet, from held_pos */
+    size_t held_pos;
     /* QMP */
     bool negotiated;         /* qmp_capabilities done: commands and events */
+    bool oob;                /* ... with out-of-band execution */
+    GQueue requests;         /* OOB sessions: in-band requests, in order */
+    GSource *dispatch_src;   /* main loop: runs them */
     JsonStream stream;
     /* HMP */
     ReadLine rl;
@@ -83,13 +101,25 @@ struct Monitor {
     int last_size;
 };
 
-/* Write bytes as they are (no newline translation). */
+/* Write bytes as they are (no newline translation).  Any thread. */
 void monitor_write_raw(Monitor *mon, const char *buf, size_t len);
 /* All monitors, for events. */
 GPtrArray *monitor_list(void);
+/* After qmp_capabilities enabled OOB: read in the I/O thread from now on. */
+void monitor_start_oob(Monitor *mon);
+/* Input held back may go on (the in-band queue shrank).  Any thread. */
+void monitor_resume_input(Monitor *mon);
+
+/* iothread.c */
+GMainContext *monitor_iothread_context(void);
+bool monitor_in_iothread(void);
 
 /* qmp.c */
+/* In-band requests an OOB session may have queued before reading stops. */
+#define QMP_QUEUE_MAX 8
 void qmp_monitor_setup(Monitor *mon);
+/* Drop the queued requests of a session that ended (mon->lock held). */
+void qmp_drop_requests(Monitor *mon);
 void qmp_send_greeting(Monitor *mon);
 void qmp_send_node(Monitor *mon, JsonNode *node);
 QmpErrorClass qmp_error_class_of(Error *err);
@@ -109,8 +139,24 @@ JsonNode *qmp_query_kvm(JsonObject *args, Error **errp);
 JsonNode *qmp_query_cpus_fast(JsonObject *args, Error **errp);
 JsonNode *qmp_query_chardev(JsonObject *args, Error **errp);
 
-/* qom.c: "info qtree" */
+/* qom.c: "info qtree"; a device's path ("/machine/unattached/device[3]") */
 void qom_print_qtree(GString *out);
+typedef struct DeviceState DeviceState;
+char *qom_device_path(DeviceState *dev);
+/* qom.c: the device at an absolute QOM path (device_del), or NULL */
+DeviceState *qom_find_device(const char *path);
+
+/* qmp-schema.c: the events kestrel sends, their data members. */
+typedef struct QmpEventInfo {
+    const char *name;
+    QmpArg data[QMP_MAX_ARGS];
+} QmpEventInfo;
+extern const QmpEventInfo qmp_events[];    /* up to a NULL name */
+
+/* qmp-objects.c: a user-creatable object's property as JSON */
+typedef struct UserObject UserObject;
+typedef struct ObjectProp ObjectProp;
+JsonNode *user_object_prop_value(UserObject *obj, const ObjectProp *p);
 
 /* Small JSON builders. */
 JsonNode *json_node_new_object_take(JsonObject *obj);

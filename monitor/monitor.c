@@ -26,18 +26,84 @@ GPtrArray *monitor_list(void)
 
 /* ---- output ---- */
 
-static void monitor_flush(Monitor *mon);
+static void flush_locked(Monitor *mon);
+
+static void destroy_source(GSource **src)
+{
+    if (*src) {
+        g_source_destroy(*src);
+        g_source_unref(*src);
+        *src = NULL;
+    }
+}
+
+/* A one-shot callback in ctx (NULL: the main loop), its reference in *src. */
+static void schedule(GSource **src, GMainContext *ctx, GSourceFunc fn,
+                     Monitor *mon)
+{
+    if (!*src) {
+        *src = g_idle_source_new();
+        g_source_set_priority(*src, G_PRIORITY_DEFAULT);
+        g_source_set_callback(*src, fn, mon, NULL);
+        g_source_attach(*src, ctx);
+    }
+}
+
+/* In a callback of *src: false if it was replaced meanwhile.  Lock held. */
+static bool take_source(GSource **src)
+{
+    if (*src != g_main_current_source()) {
+        return false;
+    }
+    g_source_unref(*src);
+    *src = NULL;
+    return true;
+}
 
 static gboolean on_writable(gint fd, GIOCondition cond, gpointer opaque)
 {
     Monitor *mon = opaque;
-    mon->out_watch = 0;
-    monitor_flush(mon);
+    pthread_mutex_lock(&mon->lock);
+    if (take_source(&mon->out_src)) {
+        flush_locked(mon);
+    }
+    pthread_mutex_unlock(&mon->lock);
     return G_SOURCE_REMOVE;
 }
 
-/* Write without ever blocking the main loop: the rest waits for a watch. */
-static void monitor_flush(Monitor *mon)
+/* Holds input back: much unsent output, the queue of an OOB session full,
+ * or the session on its way to the I/O thread.  Lock held. */
+static bool input_blocked(Monitor *mon)
+{
+    return mon->outbuf->len > MONITOR_OUT_PAUSE || (mon->oob && !mon->ctx) ||
+           mon->requests.length >= QMP_QUEUE_MAX;
+}
+
+static gboolean resume_in_iothread(gpointer opaque);
+
+/* Input was held back and may go on: in the thread that reads.  Lock held. */
+static void resume_locked(Monitor *mon)
+{
+    if (!mon->input_held || input_blocked(mon)) {
+        return;
+    }
+    if (!mon->ctx) {
+        mon->input_held = false;
+        chardev_accept_input(mon->chr);
+    } else {
+        schedule(&mon->resume_src, mon->ctx, resume_in_iothread, mon);
+    }
+}
+
+void monitor_resume_input(Monitor *mon)
+{
+    pthread_mutex_lock(&mon->lock);
+    resume_locked(mon);
+    pthread_mutex_unlock(&mon->lock);
+}
+
+/* Write without ever blocking: the rest waits for a watch in mon->ctx. */
+static void flush_locked(Monitor *mon)
 {
     while (mon->outbuf->len) {
         int n = chardev_write_nonblock(mon->chr, (uint8_t *)mon->outbuf->str,
@@ -47,32 +113,36 @@ static void monitor_flush(Monitor *mon)
             break;
         }
         if (n == 0) {
-            if (!mon->out_watch) {
-                mon->out_watch = chardev_add_out_watch(mon->chr, on_writable,
-                                                       mon);
+            if (!mon->out_src) {
+                mon->out_src = chardev_add_out_watch(mon->chr, mon->ctx,
+                                                     on_writable, mon);
             }
             return;
         }
         g_string_erase(mon->outbuf, 0, n);
     }
-    chardev_accept_input(mon->chr);
+    resume_locked(mon);
 }
 
-static void drop_output(Monitor *mon)
+static void drop_output_locked(Monitor *mon)
 {
-    if (mon->out_watch) {
-        g_source_remove(mon->out_watch);
-        mon->out_watch = 0;
-    }
+    destroy_source(&mon->out_src);
     g_string_truncate(mon->outbuf, 0);
 }
 
+/* In the thread that reads (the chardev's input side is its own). */
 static gboolean disconnect_client(gpointer opaque)
 {
     Monitor *mon = opaque;
-    mon->disconnect_idle = 0;
-    drop_output(mon);
-    chardev_disconnect(mon->chr);
+    pthread_mutex_lock(&mon->lock);
+    bool ours = take_source(&mon->disconnect_src);
+    if (ours) {
+        drop_output_locked(mon);
+    }
+    pthread_mutex_unlock(&mon->lock);
+    if (ours) {
+        chardev_disconnect(mon->chr);
+    }
     return G_SOURCE_REMOVE;
 }
 
@@ -82,16 +152,20 @@ void monitor_write_raw(Monitor *mon, const char *buf, size_t len)
         g_string_append_len(mon->capture, buf, len);
         return;
     }
-    if (!mon->chr || mon->disconnect_idle) {
+    if (!mon->chr) {
         return;
     }
-    if (mon->outbuf->len + len > MONITOR_OUT_MAX) {
+    pthread_mutex_lock(&mon->lock);
+    if (mon->disconnect_src) {
+        /* going away */
+    } else if (mon->outbuf->len + len > MONITOR_OUT_MAX) {
         /* Not from here: we may be inside the chardev's input callback. */
-        mon->disconnect_idle = g_idle_add(disconnect_client, mon);
-        return;
+        schedule(&mon->disconnect_src, mon->ctx, disconnect_client, mon);
+    } else {
+        g_string_append_len(mon->outbuf, buf, len);
+        flush_locked(mon);
     }
-    g_string_append_len(mon->outbuf, buf, len);
-    monitor_flush(mon);
+    pthread_mutex_unlock(&mon->lock);
 }
 
 void monitor_puts(Monitor *mon, const char *str)
@@ -122,19 +196,106 @@ int monitor_cpu_index(Monitor *mon)
     return mon->cpu_index;
 }
 
+/* ---- input ---- */
+
+static bool qmp_must_hold(Monitor *mon)
+{
+    pthread_mutex_lock(&mon->lock);
+    bool hold = (mon->oob && !mon->ctx) ||
+                mon->requests.length >= QMP_QUEUE_MAX;
+    pthread_mutex_unlock(&mon->lock);
+    return hold;
+}
+
+/* Parse what was read up to where the session must hold input back (an
+ * OOB session's queue is full, or it moves to the I/O thread meanwhile). */
+static void feed_held(Monitor *mon)
+{
+    GString *in = mon->held_input;
+    while (mon->held_pos < in->len && !qmp_must_hold(mon)) {
+        uint8_t byte = in->str[mon->held_pos++];
+        json_stream_feed(&mon->stream, &byte, 1);
+    }
+    if (mon->held_pos < in->len) {
+        pthread_mutex_lock(&mon->lock);
+        mon->input_held = true;
+        pthread_mutex_unlock(&mon->lock);
+    } else {
+        g_string_truncate(in, 0);
+        mon->held_pos = 0;
+    }
+}
+
+/* In the I/O thread: what was held back first, then the chardev. */
+static gboolean resume_in_iothread(gpointer opaque)
+{
+    Monitor *mon = opaque;
+    pthread_mutex_lock(&mon->lock);
+    bool ours = take_source(&mon->resume_src);
+    if (ours) {
+        mon->input_held = false;
+    }
+    pthread_mutex_unlock(&mon->lock);
+    if (ours) {
+        feed_held(mon);
+        if (!mon->held_input->len) {
+            chardev_accept_input(mon->chr);
+        }
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean switch_to_iothread(gpointer opaque)
+{
+    Monitor *mon = opaque;
+    GMainContext *ctx = monitor_iothread_context();
+
+    pthread_mutex_lock(&mon->lock);
+    bool go = mon->oob && !mon->ctx && !mon->disconnect_src;
+    if (go) {
+        destroy_source(&mon->out_src);       /* a main loop watch */
+        mon->ctx = ctx;
+        mon->input_held = true;              /* parse what we kept there */
+    }
+    pthread_mutex_unlock(&mon->lock);
+    if (go) {
+        /* Nothing else acts on this session meanwhile: we hold the big
+         * lock, and the I/O thread does not know it yet. */
+        chardev_set_context(mon->chr, ctx);
+        pthread_mutex_lock(&mon->lock);
+        flush_locked(mon);
+        pthread_mutex_unlock(&mon->lock);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void monitor_start_oob(Monitor *mon)
+{
+    /* Not from inside the chardev's input callback: the main loop's next
+     * turn.  Input read until then is held (qmp_must_hold). */
+    g_idle_add_full(G_PRIORITY_DEFAULT, switch_to_iothread, mon, NULL);
+}
+
 /* ---- chardev front end ---- */
 
 static int mon_can_read(void *opaque)
 {
     Monitor *mon = opaque;
-    return mon->outbuf->len > MONITOR_OUT_PAUSE ? 0 : 4096;
+    pthread_mutex_lock(&mon->lock);
+    bool hold = mon->held_pos < mon->held_input->len || input_blocked(mon);
+    if (hold) {
+        mon->input_held = true;
+    }
+    pthread_mutex_unlock(&mon->lock);
+    return hold ? 0 : 4096;
 }
 
 static void mon_read(void *opaque, const uint8_t *buf, int len)
 {
     Monitor *mon = opaque;
     if (mon->mode == MONITOR_QMP) {
-        json_stream_feed(&mon->stream, buf, len);
+        g_string_append_len(mon->held_input, (const char *)buf, len);
+        feed_held(mon);
         return;
     }
     for (int i = 0; i < len; i++) {
@@ -142,13 +303,31 @@ static void mon_read(void *opaque, const uint8_t *buf, int len)
     }
 }
 
+/* The session ends or starts: nothing of the last client's stays.  In the
+ * thread that reads; the sources live in its context. */
+static void reset_session(Monitor *mon)
+{
+    pthread_mutex_lock(&mon->lock);
+    drop_output_locked(mon);
+    destroy_source(&mon->disconnect_src);
+    destroy_source(&mon->resume_src);
+    qmp_drop_requests(mon);
+    mon->negotiated = mon->oob = false;
+    mon->input_held = false;
+    mon->ctx = NULL;
+    pthread_mutex_unlock(&mon->lock);
+    g_string_truncate(mon->held_input, 0);
+    mon->held_pos = 0;
+    if (mon->mode == MONITOR_QMP) {
+        json_stream_reset(&mon->stream);
+    }
+}
+
 /* A client connected, or a mux gave us the terminal. */
 static void start_session(Monitor *mon)
 {
-    drop_output(mon);
+    reset_session(mon);
     if (mon->mode == MONITOR_QMP) {
-        json_stream_reset(&mon->stream);
-        mon->negotiated = false;
         qmp_send_greeting(mon);
     } else {
         hmp_greet(mon);
@@ -166,11 +345,8 @@ static void mon_event(void *opaque, ChrEvent ev)
         break;
     case CHR_EVENT_CLOSED:
         /* The next client starts from scratch: greeting, negotiation. */
-        drop_output(mon);
-        if (mon->mode == MONITOR_QMP) {
-            json_stream_reset(&mon->stream);
-            mon->negotiated = false;
-        } else {
+        reset_session(mon);
+        if (mon->mode == MONITOR_HMP) {
             readline_restart(&mon->rl);
         }
         break;
@@ -196,7 +372,10 @@ Monitor *monitor_new(Chardev *chr, MonitorMode mode, bool pretty,
     mon->mux = chardev_is_mux(chr);
     mon->last_format = 'x';
     mon->last_size = 4;
+    pthread_mutex_init(&mon->lock, NULL);
     mon->outbuf = g_string_new(NULL);
+    mon->held_input = g_string_new(NULL);
+    g_queue_init(&mon->requests);
     if (mode == MONITOR_QMP) {
         qmp_monitor_setup(mon);
     } else {
@@ -210,6 +389,8 @@ Monitor *monitor_new(Chardev *chr, MonitorMode mode, bool pretty,
         json_stream_destroy(&mon->stream);
         readline_free(&mon->rl);
         g_string_free(mon->outbuf, true);
+        g_string_free(mon->held_input, true);
+        pthread_mutex_destroy(&mon->lock);
         g_free(mon);
         return NULL;
     }
@@ -219,12 +400,23 @@ Monitor *monitor_new(Chardev *chr, MonitorMode mode, bool pretty,
 
 /* ---- events ---- */
 
+static bool wants_events(Monitor *mon)
+{
+    if (mon->mode != MONITOR_QMP) {
+        return false;
+    }
+    pthread_mutex_lock(&mon->lock);
+    bool negotiated = mon->negotiated;
+    pthread_mutex_unlock(&mon->lock);
+    return negotiated;
+}
+
 void qmp_event_send(const char *event, JsonObject *data)
 {
     gint64 now = g_get_real_time();
     for (guint i = 0; monitors && i < monitors->len; i++) {
         Monitor *mon = g_ptr_array_index(monitors, i);
-        if (mon->mode != MONITOR_QMP || !mon->negotiated) {
+        if (!wants_events(mon)) {
             continue;
         }
         JsonObject *ts = json_object_new();
@@ -271,6 +463,17 @@ static void on_system_event(SystemEvent ev, ShutdownCause cause, void *opaque)
         break;
     case SYSTEM_EVENT_POWERDOWN:
         qmp_event_send("POWERDOWN", NULL);
+        break;
+    case SYSTEM_EVENT_PANIC_PAUSE:
+    case SYSTEM_EVENT_PANIC_POWEROFF:
+    case SYSTEM_EVENT_PANIC_RUN:
+    case SYSTEM_EVENT_CRASHLOADED:
+        data = json_object_new();
+        json_object_set_string_member(data, "action",
+            ev == SYSTEM_EVENT_PANIC_PAUSE ? "pause" :
+            ev == SYSTEM_EVENT_PANIC_POWEROFF ? "poweroff" : "run");
+        qmp_event_send(ev == SYSTEM_EVENT_CRASHLOADED ? "GUEST_CRASHLOADED" :
+                       "GUEST_PANICKED", data);
         break;
     }
 }

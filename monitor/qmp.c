@@ -6,14 +6,16 @@
  * request's "id" echoed, lines ending in CR LF.
  */
 #include "monitor/monitor-internal.h"
+#include "system/system.h"
 #include "config-host.h"
 #include <stdarg.h>
 
 static GHashTable *commands;      /* name -> const QmpCommand * */
 
-/* The error a handler gave a class to (dispatch is single-threaded). */
-static Error *classed_error;
-static QmpErrorClass classed_class;
+/* The error a handler gave a class to (per thread: OOB commands run in
+ * the monitor's I/O thread). */
+static __thread Error *classed_error;
+static __thread QmpErrorClass classed_class;
 
 void qmp_register_command(const QmpCommand *cmd)
 {
@@ -113,21 +115,23 @@ static bool arg_type_ok(JsonNode *node, QmpArgType t)
     }
 }
 
-static const QmpArg *find_arg(const QmpCommand *cmd, const char *name)
+static const QmpArg *find_arg(const QmpArg *list, size_t max,
+                              const char *name)
 {
-    for (const QmpArg *a = cmd->args; a < cmd->args + QMP_MAX_ARGS && a->name;
-         a++) {
-        if (!strcmp(a->name, name)) {
-            return a;
+    for (size_t i = 0; list && i < max && list[i].name; i++) {
+        if (!strcmp(list[i].name, name)) {
+            return &list[i];
         }
     }
     return NULL;
 }
 
-bool qmp_check_args(const QmpCommand *cmd, JsonObject *args, Error **errp)
+/* Every argument of list is there unless optional, with its type. */
+static bool check_list(const QmpArg *list, size_t max, JsonObject *args,
+                       Error **errp)
 {
-    for (const QmpArg *a = cmd->args; a < cmd->args + QMP_MAX_ARGS && a->name;
-         a++) {
+    for (size_t i = 0; i < max && list[i].name; i++) {
+        const QmpArg *a = &list[i];
         JsonNode *v = json_object_get_member(args, a->name);
         if (!v) {
             if (!a->optional) {
@@ -140,9 +144,43 @@ bool qmp_check_args(const QmpCommand *cmd, JsonObject *args, Error **errp)
             return false;
         }
     }
+    return true;
+}
+
+/* The case of cmd->arg_cases that the value of args[0] selects. */
+static bool find_case(const QmpCommand *cmd, JsonObject *args,
+                      const QmpArgCase **found, Error **errp)
+{
+    const char *tag = cmd->args[0].name;
+    const char *value = cmd->arg_cases ? qmp_arg_str(args, tag) : NULL;
+
+    *found = NULL;
+    if (!value) {
+        return true;
+    }
+    for (const QmpArgCase *c = cmd->arg_cases(); c->value; c++) {
+        if (!strcmp(c->value, value)) {
+            *found = c;
+            return true;
+        }
+    }
+    return error_fail(errp, "Parameter '%s' does not accept value '%s'", tag,
+                      value);
+}
+
+bool qmp_check_args(const QmpCommand *cmd, JsonObject *args, Error **errp)
+{
+    const QmpArgCase *c;
+
+    if (!check_list(cmd->args, QMP_MAX_ARGS, args, errp) ||
+        !find_case(cmd, args, &c, errp) ||
+        (c && !check_list(c->args, SIZE_MAX, args, errp))) {
+        return false;
+    }
     GList *names = json_object_get_members(args);
-    for (GList *l = names; l; l = l->next) {
-        if (!find_arg(cmd, l->data)) {
+    for (GList *l = names; l && !cmd->extra_args; l = l->next) {
+        if (!find_arg(cmd->args, QMP_MAX_ARGS, l->data) &&
+            !(c && find_arg(c->args, SIZE_MAX, l->data))) {
             error_setg(errp, "Parameter '%s' is unexpected",
                        (const char *)l->data);
             g_list_free(names);
@@ -182,15 +220,57 @@ bool qmp_has_arg(JsonObject *args, const char *name)
     return json_object_has_member(args, name);
 }
 
-JsonNode *qmp_call(const char *name, JsonObject *args, Error **errp)
+/*
+ * Before --preconfig's machine exists: the commands QEMU 7.2 allows then
+ * (allow-preconfig in its schema), of those kestrel has or may have.
+ */
+static bool allowed_in_preconfig(const char *name)
+{
+    static const char *const names[] = {
+        "qmp_capabilities", "query-commands", "query-qmp-schema",
+        "query-command-line-options", "query-status", "query-version",
+        "query-name", "query-chardev", "query-memdev", "query-block",
+        "query-iothreads", "qom-list", "qom-get", "qom-set",
+        "qom-list-types", "object-add", "object-del", "quit",
+        "x-exit-preconfig",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (!strcmp(names[i], name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * oob: exec-oob, in the thread that read it, without the big lock.  OOB
+ * commands touch no machine state, so they skip the --preconfig check.
+ */
+static JsonNode *call(const char *name, JsonObject *args, bool oob,
+                      Error **errp)
 {
     const QmpCommand *cmd = qmp_find_command(name);
     JsonObject *empty = NULL;
     JsonNode *ret = NULL;
 
-    if (!cmd || !cmd->fn) {
+    if (!cmd) {
         qmp_error_setg(errp, QMP_ERROR_COMMAND_NOT_FOUND,
                        "The command %s has not been found", name);
+        return NULL;
+    }
+    if (oob && !cmd->allow_oob) {
+        error_setg(errp, "The command %s does not support OOB", name);
+        return NULL;
+    }
+    if (!cmd->fn) {
+        qmp_error_setg(errp, QMP_ERROR_COMMAND_NOT_FOUND,
+                       "The command %s has not been found", name);
+        return NULL;
+    }
+    if (!oob && qemu_preconfig_pending() && !allowed_in_preconfig(name)) {
+        error_setg(errp, "The command '%s' is not available before the "
+                   "machine is built (--preconfig: x-exit-preconfig first)",
+                   name);
         return NULL;
     }
     if (!args) {
@@ -198,11 +278,18 @@ JsonNode *qmp_call(const char *name, JsonObject *args, Error **errp)
     }
     if (qmp_check_args(cmd, args, errp)) {
         ret = cmd->fn(args, errp);
+        /* query-qmp-schema tells clients which commands return {} */
+        g_assert(!ret || cmd->ret != QMP_RET_EMPTY);
     }
     if (empty) {
         json_object_unref(empty);
     }
     return ret;
+}
+
+JsonNode *qmp_call(const char *name, JsonObject *args, Error **errp)
+{
+    return call(name, args, false, errp);
 }
 
 /* ---- output ---- */
@@ -232,8 +319,10 @@ void qmp_send_node(Monitor *mon, JsonNode *node)
     }
     gsize len;
     char *text = json_generator_to_data(gen, &len);
-    monitor_puts(mon, text);
-    monitor_puts(mon, "\n");
+    /* One write: replies from two threads must not interleave. */
+    char *line = g_strconcat(text, "\n", NULL);
+    monitor_puts(mon, line);
+    g_free(line);
     g_free(text);
     g_object_unref(gen);
     json_node_unref(node);
@@ -280,35 +369,132 @@ void qmp_send_greeting(Monitor *mon)
 {
     JsonObject *qmp = json_object_new();
     json_object_set_object_member(qmp, "version", version_object());
-    json_object_set_array_member(qmp, "capabilities", json_array_new());
+    JsonArray *caps = json_array_new();
+    if (!mon->mux) {
+        /* Out-of-band execution needs the chardev's input to ourselves. */
+        json_array_add_string_element(caps, "oob");
+    }
+    json_object_set_array_member(qmp, "capabilities", caps);
     JsonObject *greeting = json_object_new();
     json_object_set_object_member(greeting, "QMP", qmp);
     qmp_send_node(mon, json_node_new_object_take(greeting));
 }
 
-/* ---- dispatch ---- */
+/* ---- requests ---- */
 
-static void negotiate(Monitor *mon, JsonNode *id, JsonObject *args)
+typedef struct QmpRequest {
+    JsonNode *id;            /* echoed in the reply; NULL: none */
+    char *error;             /* malformed: answered with this GenericError */
+    char *name;
+    JsonObject *args;
+    bool oob;                /* exec-oob: runs at once, where it was read */
+    bool negotiated;         /* the session's state when it was read */
+} QmpRequest;
+
+static void request_free(QmpRequest *req)
+{
+    if (req->id) {
+        json_node_unref(req->id);
+    }
+    if (req->args) {
+        json_object_unref(req->args);
+    }
+    g_free(req->error);
+    g_free(req->name);
+    g_free(req);
+}
+
+static QmpRequest *bad_request(QmpRequest *req, const char *fmt, ...)
+    PRINTF_FMT(2, 3);
+static QmpRequest *bad_request(QmpRequest *req, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    req->error = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return req;
+}
+
+/* The request's members, checked as QEMU does; exec-oob only once the
+ * session enabled OOB.  root may be NULL (error set). */
+static QmpRequest *parse_request(Monitor *mon, JsonNode *root,
+                                 const char *error)
+{
+    QmpRequest *req = g_new0(QmpRequest, 1);
+    req->negotiated = mon->negotiated;
+    if (error) {
+        return bad_request(req, "%s", error);
+    }
+    if (!JSON_NODE_HOLDS_OBJECT(root)) {
+        return bad_request(req, "QMP input must be a JSON object");
+    }
+    JsonObject *obj = json_node_get_object(root);
+    JsonNode *id = json_object_get_member(obj, "id");
+    req->id = id ? json_node_copy(id) : NULL;
+
+    GList *members = json_object_get_members(obj);
+    for (GList *l = members; l; l = l->next) {
+        const char *key = l->data;
+        if (strcmp(key, "execute") && strcmp(key, "arguments") &&
+            strcmp(key, "id") && (strcmp(key, "exec-oob") || !mon->oob)) {
+            bad_request(req, "QMP input member '%s' is unexpected", key);
+            break;
+        }
+    }
+    g_list_free(members);
+    if (req->error) {
+        return req;
+    }
+    JsonNode *exec = json_object_get_member(obj, "execute");
+    JsonNode *exec_oob = json_object_get_member(obj, "exec-oob");
+    if (exec && exec_oob) {
+        return bad_request(req, "QMP input member 'execute' clashes with "
+                           "'exec-oob'");
+    }
+    const char *key = exec_oob ? "exec-oob" : "execute";
+    JsonNode *name = exec_oob ? exec_oob : exec;
+    if (!name) {
+        return bad_request(req, "QMP input lacks member 'execute'");
+    }
+    if (!JSON_NODE_HOLDS_VALUE(name) ||
+        json_node_get_value_type(name) != G_TYPE_STRING) {
+        return bad_request(req, "QMP input member '%s' must be a string", key);
+    }
+    JsonNode *argnode = json_object_get_member(obj, "arguments");
+    if (argnode && !JSON_NODE_HOLDS_OBJECT(argnode)) {
+        return bad_request(req, "QMP input member 'arguments' must be an "
+                           "object");
+    }
+    req->name = g_strdup(json_node_get_string(name));
+    req->args = argnode ? json_object_ref(json_node_get_object(argnode))
+                        : json_object_new();
+    req->oob = exec_oob != NULL;
+    return req;
+}
+
+static void negotiate(Monitor *mon, QmpRequest *req)
 {
     static const QmpCommand caps = {
         .name = "qmp_capabilities",
         .args = { { "enable", QMP_ARG_ARRAY, true } },
     };
     Error *err = NULL;
+    bool oob = false;
 
-    if (mon->negotiated) {
-        send_error(mon, id, QMP_ERROR_COMMAND_NOT_FOUND,
+    if (req->negotiated) {
+        send_error(mon, req->id, QMP_ERROR_COMMAND_NOT_FOUND,
                    "Capabilities negotiation is already complete, command "
                    "ignored");
         return;
     }
-    if (!qmp_check_args(&caps, args, &err)) {
-        send_error(mon, id, QMP_ERROR_GENERIC, err->msg);
+    if (!qmp_check_args(&caps, req->args, &err)) {
+        send_error(mon, req->id, QMP_ERROR_GENERIC, err->msg);
         error_free(err);
         return;
     }
-    JsonArray *enable = json_object_has_member(args, "enable") ?
-                        json_object_get_array_member(args, "enable") : NULL;
+    JsonArray *enable = json_object_has_member(req->args, "enable") ?
+                        json_object_get_array_member(req->args, "enable") :
+                        NULL;
     for (guint i = 0; enable && i < json_array_get_length(enable); i++) {
         JsonNode *n = json_array_get_element(enable, i);
         g_autofree char *msg = NULL;
@@ -316,117 +502,143 @@ static void negotiate(Monitor *mon, JsonNode *id, JsonObject *args)
             json_node_get_value_type(n) != G_TYPE_STRING) {
             msg = g_strdup("Invalid parameter type for 'enable[]', "
                            "expected: string");
+        } else if (!strcmp(json_node_get_string(n), "oob") && !mon->mux) {
+            oob = true;
+            continue;
         } else {
-            /* We offer no capability (no out-of-band execution). */
             msg = g_strdup_printf("Capability '%s' not available",
                                   json_node_get_string(n));
         }
-        send_error(mon, id, QMP_ERROR_GENERIC, msg);
+        send_error(mon, req->id, QMP_ERROR_GENERIC, msg);
         return;
     }
+    pthread_mutex_lock(&mon->lock);
     mon->negotiated = true;
-    send_reply(mon, id, "return",
+    mon->oob = oob;
+    pthread_mutex_unlock(&mon->lock);
+    send_reply(mon, req->id, "return",
                json_node_new_object_take(json_object_new()));
+    if (oob) {
+        monitor_start_oob(mon);
+    }
 }
 
-static void dispatch(Monitor *mon, JsonNode *root)
+static void run_request(Monitor *mon, QmpRequest *req)
 {
-    JsonNode *id = NULL;
     Error *err = NULL;
 
-    if (!JSON_NODE_HOLDS_OBJECT(root)) {
-        send_error(mon, NULL, QMP_ERROR_GENERIC,
-                   "QMP input must be a JSON object");
-        return;
-    }
-    JsonObject *req = json_node_get_object(root);
-    id = json_object_get_member(req, "id");
-
-    GList *members = json_object_get_members(req);
-    for (GList *l = members; l; l = l->next) {
-        const char *key = l->data;
-        if (strcmp(key, "execute") && strcmp(key, "arguments") &&
-            strcmp(key, "id")) {
-            g_autofree char *msg =
-                g_strdup_printf("QMP input member '%s' is unexpected", key);
-            g_list_free(members);
-            send_error(mon, id, QMP_ERROR_GENERIC, msg);
-            return;
-        }
-    }
-    g_list_free(members);
-
-    JsonNode *exec = json_object_get_member(req, "execute");
-    if (!exec) {
-        send_error(mon, id, QMP_ERROR_GENERIC,
-                   "QMP input lacks member 'execute'");
-        return;
-    }
-    if (!JSON_NODE_HOLDS_VALUE(exec) ||
-        json_node_get_value_type(exec) != G_TYPE_STRING) {
-        send_error(mon, id, QMP_ERROR_GENERIC,
-                   "QMP input member 'execute' must be a string");
-        return;
-    }
-    JsonNode *argnode = json_object_get_member(req, "arguments");
-    if (argnode && !JSON_NODE_HOLDS_OBJECT(argnode)) {
-        send_error(mon, id, QMP_ERROR_GENERIC,
-                   "QMP input member 'arguments' must be an object");
-        return;
-    }
-    JsonObject *args = argnode ? json_object_ref(json_node_get_object(argnode))
-                               : json_object_new();
-    const char *name = json_node_get_string(exec);
-
-    if (!strcmp(name, "qmp_capabilities")) {
-        negotiate(mon, id, args);
-    } else if (!mon->negotiated) {
-        send_error(mon, id, QMP_ERROR_COMMAND_NOT_FOUND,
+    if (req->error) {
+        send_error(mon, req->id, QMP_ERROR_GENERIC, req->error);
+    } else if (!strcmp(req->name, "qmp_capabilities") && !req->oob) {
+        negotiate(mon, req);
+    } else if (!req->negotiated) {
+        send_error(mon, req->id, QMP_ERROR_COMMAND_NOT_FOUND,
                    "Expecting capabilities negotiation with "
                    "'qmp_capabilities'");
     } else {
         classed_error = NULL;
-        JsonNode *ret = qmp_call(name, args, &err);
+        JsonNode *ret = call(req->name, req->args, req->oob, &err);
         if (err) {
-            send_error(mon, id, qmp_error_class_of(err), err->msg);
+            send_error(mon, req->id, qmp_error_class_of(err), err->msg);
             error_free(err);
             classed_error = NULL;
             if (ret) {
                 json_node_unref(ret);
             }
         } else {
-            send_reply(mon, id, "return", ret ? ret :
+            send_reply(mon, req->id, "return", ret ? ret :
                        json_node_new_object_take(json_object_new()));
         }
     }
-    json_object_unref(args);
+}
+
+/* ---- the in-band queue of OOB sessions ---- */
+
+/* In the main loop, with the big lock: one request per turn. */
+static gboolean run_queued(gpointer opaque)
+{
+    Monitor *mon = opaque;
+    pthread_mutex_lock(&mon->lock);
+    QmpRequest *req = g_queue_pop_head(&mon->requests);
+    if (!req) {
+        g_source_unref(mon->dispatch_src);
+        mon->dispatch_src = NULL;
+    }
+    pthread_mutex_unlock(&mon->lock);
+    if (!req) {
+        return G_SOURCE_REMOVE;
+    }
+    monitor_resume_input(mon);          /* the queue has room again */
+    run_request(mon, req);
+    request_free(req);
+    return G_SOURCE_CONTINUE;
+}
+
+static void queue_request(Monitor *mon, QmpRequest *req)
+{
+    pthread_mutex_lock(&mon->lock);
+    g_queue_push_tail(&mon->requests, req);
+    if (!mon->dispatch_src) {
+        mon->dispatch_src = g_idle_source_new();
+        g_source_set_priority(mon->dispatch_src, G_PRIORITY_DEFAULT);
+        g_source_set_callback(mon->dispatch_src, run_queued, mon, NULL);
+        g_source_attach(mon->dispatch_src, NULL);
+    }
+    pthread_mutex_unlock(&mon->lock);
+}
+
+void qmp_drop_requests(Monitor *mon)
+{
+    QmpRequest *req;
+    while ((req = g_queue_pop_head(&mon->requests))) {
+        request_free(req);
+    }
+}
+
+/*
+ * In the thread that reads: exec-oob runs at once; in-band requests (and
+ * input errors) go to the main loop in order, through the queue when this
+ * is the I/O thread.
+ */
+static void take_request(Monitor *mon, QmpRequest *req)
+{
+    if (req->oob || !monitor_in_iothread()) {
+        run_request(mon, req);
+        request_free(req);
+    } else {
+        queue_request(mon, req);
+    }
 }
 
 static void on_json(void *opaque, const char *text, size_t len)
 {
     Monitor *mon = opaque;
     GError *gerr = NULL;
+    QmpRequest *req;
 
     if (!g_utf8_validate(text, len, NULL)) {
-        send_error(mon, NULL, QMP_ERROR_GENERIC,
-                   "JSON parse error, invalid UTF-8 sequence");
-        return;
-    }
-    JsonParser *parser = json_parser_new_immutable();
-    if (!json_parser_load_from_data(parser, text, len, &gerr)) {
-        g_autofree char *msg = g_strdup_printf("JSON parse error, %s",
-                                               gerr->message);
-        send_error(mon, NULL, QMP_ERROR_GENERIC, msg);
-        g_error_free(gerr);
+        req = parse_request(mon, NULL, "JSON parse error, invalid UTF-8 "
+                            "sequence");
     } else {
-        dispatch(mon, json_parser_get_root(parser));
+        JsonParser *parser = json_parser_new_immutable();
+        if (!json_parser_load_from_data(parser, text, len, &gerr)) {
+            g_autofree char *msg = g_strdup_printf("JSON parse error, %s",
+                                                   gerr->message);
+            req = parse_request(mon, NULL, msg);
+            g_error_free(gerr);
+        } else {
+            req = parse_request(mon, json_parser_get_root(parser), NULL);
+        }
+        /* Before the request may go to the main thread: json-glib counts
+         * references without atomics, so the tree needs a single owner. */
+        g_object_unref(parser);
     }
-    g_object_unref(parser);
+    take_request(mon, req);
 }
 
 static void on_json_error(void *opaque, const char *msg)
 {
-    send_error(opaque, NULL, QMP_ERROR_GENERIC, msg);
+    take_request(opaque, parse_request(opaque, NULL, msg));
 }
 
 void qmp_monitor_setup(Monitor *mon)

@@ -1,11 +1,15 @@
 /*
- * qom-list and qom-get over a tree laid out like QEMU's object tree:
+ * qom-list, qom-get (and a qom-set that refuses) over a tree laid out like
+ * QEMU's object tree:
  *
  *   /machine                       the board (kernel, initrd, append)
- *   /machine/unattached/device[N]  vCPUs first, then devices without an id
+ *   /machine/unattached/device[N]  vCPUs first, then the board's devices
  *   /machine/peripheral/ID         devices with an id
+ *   /machine/peripheral-anon/device[N]  -device/device_add without an id,
+ *                                  N as QEMU numbers them (qdev.c)
+ *   /machine/system.flash0, 1      the pflash chips, as QEMU names them
  *   /chardevs/ID                   character devices
- *   /objects                       (empty)
+ *   /objects/ID                    -object/object-add objects, the RAM backend
  *
  * Every object has a "type"; devices add "realized" and their properties.
  * The tree is built for each request from the device and chardev lists, so
@@ -15,6 +19,7 @@
 #include "accel/kvm.h"
 #include "chardev/char.h"
 #include "hw/qdev.h"
+#include "system/objects.h"
 #include "system/system.h"
 
 typedef struct QomNode {
@@ -23,6 +28,7 @@ typedef struct QomNode {
     char *type;
     DeviceState *dev;
     Chardev *chr;
+    UserObject *obj;
     int cpu;                 /* vCPU index, or -1 */
     bool machine;
     GPtrArray *children;
@@ -55,6 +61,21 @@ static void node_free(QomNode *n)
     g_free(n);
 }
 
+/* A board device QEMU makes a child of /machine under its own name: the
+ * pflash chips (their "name" property, "system.flash0"). */
+static const char *board_child_name(DeviceState *dev)
+{
+    if (dev->user_created || strcmp(dev->klass->name, "cfi.pflash01")) {
+        return NULL;
+    }
+    for (const Property *p = dev->klass->props; p && p->name; p++) {
+        if (p->type == PROP_STRING && !strcmp(p->name, "name")) {
+            return *(char **)((char *)dev + p->offset);
+        }
+    }
+    return NULL;
+}
+
 static QomNode *build_tree(void)
 {
     QomNode *root = node_add(NULL, "", "container");
@@ -63,7 +84,7 @@ static QomNode *build_tree(void)
                                 "none-machine" : "pc-i440fx-kestrel-machine");
     machine->machine = true;
     QomNode *peripheral = node_add(machine, "peripheral", "container");
-    node_add(machine, "peripheral-anon", "container");
+    QomNode *anon = node_add(machine, "peripheral-anon", "container");
     QomNode *unattached = node_add(machine, "unattached", "container");
     unsigned n = 0;
 
@@ -77,9 +98,16 @@ static QomNode *build_tree(void)
     GPtrArray *devs = device_list();
     for (guint i = 0; i < devs->len; i++) {
         DeviceState *dev = g_ptr_array_index(devs, i);
+        const char *flash = board_child_name(dev);
         QomNode *d;
         if (dev->id) {
             d = node_add(peripheral, dev->id, dev->klass->name);
+        } else if (dev->user_created) {
+            g_autofree char *name = g_strdup_printf("device[%u]",
+                                                    dev->anon_index);
+            d = node_add(anon, name, dev->klass->name);
+        } else if (flash) {
+            d = node_add(machine, flash, dev->klass->name);
         } else {
             g_autofree char *name = g_strdup_printf("device[%u]", n++);
             d = node_add(unattached, name, dev->klass->name);
@@ -94,7 +122,12 @@ static QomNode *build_tree(void)
             g_strdup_printf("chardev-%s", chardev_backend_name(chr));
         node_add(chardevs, chardev_id(chr), type)->chr = chr;
     }
-    node_add(root, "objects", "container");
+    QomNode *objects = node_add(root, "objects", "container");
+    GPtrArray *objs = user_object_list();
+    for (guint i = 0; i < objs->len; i++) {
+        UserObject *obj = g_ptr_array_index(objs, i);
+        node_add(objects, obj->id, obj->klass->name)->obj = obj;
+    }
     return root;
 }
 
@@ -159,6 +192,42 @@ static QomNode *resolve(QomNode *root, const char *path, Error **errp)
                        "Device '%s' not found", path);
     }
     return n;
+}
+
+/* ---- devices by path and paths of devices (device_del, query-block) ---- */
+
+static QomNode *find_dev_node(QomNode *n, DeviceState *dev)
+{
+    if (n->dev == dev) {
+        return n;
+    }
+    for (guint i = 0; i < n->children->len; i++) {
+        QomNode *found = find_dev_node(g_ptr_array_index(n->children, i), dev);
+        if (found) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
+char *qom_device_path(DeviceState *dev)
+{
+    QomNode *root = build_tree();
+    QomNode *n = find_dev_node(root, dev);
+    char *path = n ? g_strdup(n->path) : NULL;
+
+    node_free(root);
+    return path;
+}
+
+DeviceState *qom_find_device(const char *path)
+{
+    QomNode *root = build_tree();
+    QomNode *n = resolve_absolute(root, path);
+    DeviceState *dev = n ? n->dev : NULL;
+
+    node_free(root);
+    return dev;
 }
 
 /* ---- properties ---- */
@@ -256,6 +325,11 @@ static JsonNode *qmp_qom_list(JsonObject *args, Error **errp)
              p && p->name; p++) {
             add_prop(list, p->name, prop_type_name(p->type));
         }
+        for (const ObjectProp *p = n->obj ? n->obj->klass->props : NULL;
+             p && p->name; p++) {
+            add_prop(list, p->name, p->type == OBJECT_PROP_BOOL ? "bool" :
+                     p->type == OBJECT_PROP_ENUM ? "string" : "int");
+        }
     }
     node_free(root);
     return list ? json_node_new_array_take(list) : NULL;
@@ -300,6 +374,13 @@ static JsonNode *qmp_qom_get(JsonObject *args, Error **errp)
             goto out;
         }
     }
+    for (const ObjectProp *p = n->obj ? n->obj->klass->props : NULL;
+         p && p->name; p++) {
+        if (!strcmp(p->name, prop)) {
+            v = user_object_prop_value(n->obj, p);
+            goto out;
+        }
+    }
     for (guint i = 0; i < n->children->len; i++) {
         QomNode *c = g_ptr_array_index(n->children, i);
         if (!strcmp(c->name, prop)) {
@@ -311,6 +392,24 @@ static JsonNode *qmp_qom_get(JsonObject *args, Error **errp)
 out:
     node_free(root);
     return v;
+}
+
+/*
+ * kestrel changes no property at run time (QEMU, too, refuses a device's
+ * properties once it is realized): qom-set checks its arguments, the path
+ * and the property like qom-get, and then says so.
+ */
+static JsonNode *qmp_qom_set(JsonObject *args, Error **errp)
+{
+    JsonNode *current = qmp_qom_get(args, errp);
+
+    if (current) {
+        json_node_unref(current);
+        error_setg(errp, "Property '%s' of '%s' is read-only (kestrel does "
+                   "not change properties at run time)",
+                   qmp_arg_str(args, "property"), qmp_arg_str(args, "path"));
+    }
+    return NULL;
 }
 
 /*
@@ -338,21 +437,37 @@ static JsonNode *qmp_qom_list_types(JsonObject *args, Error **errp)
     return json_node_new_array_take(arr);
 }
 
+static const QmpArg property_members[] = {
+    { "name", QMP_ARG_STRING }, { "type", QMP_ARG_STRING }, { NULL },
+};
+static const QmpArg type_members[] = {
+    { "name", QMP_ARG_STRING }, { "abstract", QMP_ARG_BOOL, true },
+    { "parent", QMP_ARG_STRING, true }, { NULL },
+};
 static const QmpCommand qom_list_cmd = {
     "qom-list", qmp_qom_list, { { "path", QMP_ARG_STRING } },
+    .ret = QMP_RET_ARRAY, .ret_members = property_members,
 };
 static const QmpCommand qom_list_types_cmd = {
     "qom-list-types", qmp_qom_list_types,
     { { "implements", QMP_ARG_STRING, true },
       { "abstract", QMP_ARG_BOOL, true } },
+    .ret = QMP_RET_ARRAY, .ret_members = type_members,
 };
 static const QmpCommand qom_get_cmd = {
     "qom-get", qmp_qom_get,
     { { "path", QMP_ARG_STRING }, { "property", QMP_ARG_STRING } },
+    .ret = QMP_RET_ANY,
 };
 QMP_COMMAND_REGISTER(qom_list_cmd)
 QMP_COMMAND_REGISTER(qom_list_types_cmd)
+static const QmpCommand qom_set_cmd = {
+    "qom-set", qmp_qom_set,
+    { { "path", QMP_ARG_STRING }, { "property", QMP_ARG_STRING },
+      { "value", QMP_ARG_ANY } },
+};
 QMP_COMMAND_REGISTER(qom_get_cmd)
+QMP_COMMAND_REGISTER(qom_set_cmd)
 
 /* ---- info qtree ---- */
 

@@ -8,9 +8,12 @@
 #include "system/timer.h"
 #include "hw/qdev.h"
 #include "hw/i386/pc.h"
+#include "hw/i386/cpu-model.h"
 #include "chardev/char.h"
 #include "block/drive.h"
 #include "system/qtest.h"
+#include "system/objects.h"
+#include "system/readconfig.h"
 #include "monitor/module.h"
 #include "util/opts.h"
 #include "config-host.h"
@@ -29,21 +32,25 @@ typedef struct CmdlineOption {
 
 static const CmdlineOption options[] = {
     { "accel", true, "-accel kvm|qtest     use KVM (the default), or no vCPUs for qtest" },
+    { "action", true, "-action [panic=shutdown|pause|exit-failure|none][,reboot=reset|shutdown]\n"
+                      "       [,shutdown=poweroff|pause][,watchdog=...]  what guest events do" },
     { "append", true, "-append CMDLINE      kernel command line" },
     { "audio", true, "-audio none          no audio (there is no sound device)" },
-    { "blockdev", true, "-blockdev driver=file|raw|qcow2,node-name=N[,filename=F|file=NODE|file.filename=F]\n"
-                        "       [,read-only=on][,cache.direct=on][,cache.no-flush=on]  a disk node (-device ...,drive=N)" },
+    { "blockdev", true, "-blockdev driver=file|null-co|raw|qcow2|blkdebug,node-name=N[,filename=F|file=NODE|file.filename=F]\n"
+                        "       [,read-only=on][,cache.direct=on][,cache.no-flush=on][,discard=unmap]  a disk node (-device ...,drive=N;\n"
+                        "       also as JSON: -blockdev '{\"driver\": ...}')" },
     { "bios", true, "-bios FILE           firmware image (default bios-256k.bin)" },
     { "boot", true, "-boot [order=cad][,once=d][,menu=on|off][,splash-time=MS][,reboot-timeout=MS]" },
     { "cdrom", true, "-cdrom FILE          IDE CD-ROM image (index 2)" },
     { "chardev", true, "-chardev BACKEND,id=ID[,...]  stdio, null, file, pty, socket" },
-    { "cpu", true, "-cpu host|max|qemu64 CPU model (help lists them)" },
+    { "cpu", true, "-cpu MODEL[,+flag|-flag|flag=on|off...]  host, max, qemu64, qemu32... (help lists them)" },
     { "D", true, "-D FILE              log guest errors to FILE" },
     { "debugcon", true, "-debugcon CHARDEV    isa-debugcon on port 0xe9" },
     { "device", true, "-device DRIVER[,prop=value,...]  add a device (help lists them)" },
     { "display", true, "-display none        no display" },
     { "drive", true, "-drive file=F[,format=qcow2|raw][,if=ide|none][,index=N][,media=disk|cdrom]\n"
-                     "       [,readonly=on][,cache=writeback|none|writethrough|unsafe][,snapshot=on][,id=ID]" },
+                     "       [,readonly=on][,cache=writeback|none|writethrough|unsafe][,snapshot=on][,id=ID]\n"
+                     "       [,discard=ignore|unmap]" },
     { "enable-kvm", false, "-enable-kvm          use KVM" },
     { "global", true, "-global DRIVER.PROP=VALUE  default property value" },
     { "h", false, NULL },
@@ -65,12 +72,15 @@ static const CmdlineOption options[] = {
     { "no-reboot", false, "-no-reboot           exit instead of rebooting" },
     { "no-shutdown", false, "-no-shutdown         stay after guest poweroff" },
     { "nodefaults", false, "-nodefaults          no default devices" },
+    { "object", true, "-object TYPE,id=ID[,prop=value...]  memory-backend-ram (size=), rng-builtin" },
     { "nographic", false, "-nographic           serial on stdio (C-a h for help)" },
     { "pidfile", true, "-pidfile FILE        write the process id to FILE" },
+    { "preconfig", false, "--preconfig          wait, machine unbuilt, for QMP x-exit-preconfig" },
     { "qmp", true, "-qmp DEV             QMP monitor on DEV (unix:P,server,nowait, tcp:H:P,server,nowait, stdio)" },
     { "qmp-pretty", true, "-qmp-pretty DEV      QMP monitor with indented replies" },
     { "qtest", true, "-qtest DEV           qtest protocol on DEV (unix:PATH connects, chardev:ID)" },
     { "qtest-log", true, "-qtest-log FILE      log the qtest protocol to FILE (none: no log)" },
+    { "readconfig", true, "-readconfig FILE     options from a QEMU config file ([memory], [drive \"ID\"]...)" },
     { "rtc", true, "-rtc [base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]" },
     { "run-with", true, "-run-with exit-with-parent=on  exit with the parent process" },
     { "S", false, "-S                   start paused" },
@@ -108,6 +118,9 @@ static void print_help(void)
     printf("\nDuring -nographic: C-a h help, C-a x exit, C-a c switch.\n");
 }
 
+/* FILE:LINE of the -readconfig section the option being parsed came from. */
+static const char *option_location;
+
 static NORETURN void die(const char *fmt, ...) PRINTF_FMT(1, 2);
 static void die(const char *fmt, ...)
 {
@@ -115,15 +128,15 @@ static void die(const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    error_report("%s", msg);
+    error_report("%s%s%s", option_location ? option_location : "",
+                 option_location ? ": " : "", msg);
     g_free(msg);
     exit(1);
 }
 
 static void die_err(Error *err)
 {
-    error_report_err(err);
-    exit(1);
+    die("%s", err->msg);
 }
 
 /* ---- option values ---- */
@@ -424,6 +437,60 @@ static void parse_run_with(const char *arg)
     opts_free(opts);
 }
 
+/*
+ * -action, QEMU's spelling of what guest events do: reboot=shutdown is
+ * -no-reboot, shutdown=pause -no-shutdown, panic= a pvpanic report's
+ * effect.  There is no watchdog device, so watchdog= is only checked.
+ */
+static void parse_action(MachineState *ms, const char *arg)
+{
+    static const char *const keys[] = {
+        "reboot", "shutdown", "panic", "watchdog", NULL,
+    };
+    /* For each key its values; panic's in PanicAction order. */
+    static const char *const values[][8] = {
+        { "reset", "shutdown" },
+        { "poweroff", "pause" },
+        { "shutdown", "pause", "exit-failure", "none" },
+        { "reset", "shutdown", "poweroff", "pause", "debug", "none",
+          "inject-nmi" },
+    };
+    Error *err = NULL;
+    GPtrArray *opts;
+
+    if (!*arg) {
+        return;                 /* QEMU takes an empty -action too */
+    }
+    opts = opts_parse(arg, NULL, &err);
+    if (!opts || !opts_check_keys(opts, "-action", keys, &err)) {
+        die("-action %s: %s", arg, err->msg);
+    }
+    for (guint i = 0; i < opts->len; i++) {
+        Opt *o = g_ptr_array_index(opts, i);
+        unsigned k = 0, v = 0;
+        while (strcmp(keys[k], o->key)) {
+            k++;
+        }
+        while (values[k][v] && strcmp(values[k][v], o->value)) {
+            v++;
+        }
+        if (!values[k][v]) {
+            g_autofree char *expected = g_strjoinv(", ",
+                                                   (char **)values[k]);
+            die("-action %s=%s: expected one of %s", o->key, o->value,
+                expected);
+        }
+        if (k == 0) {
+            ms->no_reboot = v == 1;
+        } else if (k == 1) {
+            ms->no_shutdown = v == 1;
+        } else if (k == 2) {
+            ms->panic_action = v;
+        }
+    }
+    opts_free(opts);
+}
+
 /* -rtc: defaults for the RTC device's properties. */
 static void parse_rtc(const char *arg)
 {
@@ -454,28 +521,17 @@ static void parse_rtc(const char *arg)
     opts_free(opts);
 }
 
-static const char *const cpu_models[] = { "host", "max", "qemu64", "kvm64", NULL };
-
 static void parse_cpu(MachineState *ms, const char *arg)
 {
+    Error *err = NULL;
     g_autofree char *model = g_strndup(arg, strcspn(arg, ","));
     if (!strcmp(model, "help") || !strcmp(model, "?")) {
-        printf("Available CPUs:\n");
-        for (const char *const *m = cpu_models; *m; m++) {
-            printf("  %s\n", *m);
-        }
+        x86_cpu_print_help();
         exit(0);
     }
-    for (const char *const *m = cpu_models; *m; m++) {
-        if (!strcmp(*m, model)) {
-            if (strchr(arg, ',')) {
-                die("-cpu %s: CPU feature flags are not supported", arg);
-            }
-            ms->cpu_model = *m;
-            return;
-        }
+    if (!x86_cpu_parse(arg, &ms->cpu_model, &err)) {
+        die("-cpu %s: %s", arg, err->msg);
     }
-    die("unable to find CPU model '%s'", model);
 }
 
 static void list_devices(void)
@@ -532,6 +588,101 @@ static void remove_pidfile(void)
     }
 }
 
+/*
+ * -readconfig FILE stands for the options of its sections, in its place:
+ * the arguments with those expanded, and where each came from (FILE:LINE,
+ * or NULL for the real command line).
+ */
+static GPtrArray *expanded_args, *expanded_where;
+
+static void expand_readconfig(int argc, char **argv)
+{
+    Error *err = NULL;
+
+    expanded_args = g_ptr_array_new();
+    expanded_where = g_ptr_array_new();
+    for (int i = 0; i < argc; i++) {
+        const CmdlineOption *opt = i ? find_option(argv[i]) : NULL;
+        if (opt && !strcmp(opt->name, "readconfig") && i + 1 < argc) {
+            if (!readconfig_read(argv[++i], expanded_args, expanded_where,
+                                 &err)) {
+                die_err(err);
+            }
+            continue;
+        }
+        g_ptr_array_add(expanded_args, argv[i]);
+        g_ptr_array_add(expanded_where, NULL);
+        if (opt && opt->has_arg && i + 1 < argc) {
+            g_ptr_array_add(expanded_args, argv[++i]);
+            g_ptr_array_add(expanded_where, NULL);
+        }
+    }
+    g_ptr_array_add(expanded_args, NULL);
+}
+
+/* ---- building the machine: at once, or at x-exit-preconfig ---- */
+
+static struct {
+    MachineState *ms;
+    PCBoardOptions *board;
+    GPtrArray *device_opts;
+} to_build;
+
+/* After the board (so a mux keeps COM1 first), or before it with
+ * --preconfig. */
+static void start_monitors(void)
+{
+    static bool started;
+    const MonitorModuleOps *mon = monitor_module_get();
+    Error *err = NULL;
+
+    if (!started && mon && !mon->start_all(&err)) {
+        die_err(err);
+    }
+    started = true;
+}
+
+/* The board, -device, reset, the vCPUs, and run unless -S.  An error ends
+ * the process (as in QEMU, also when x-exit-preconfig gets here). */
+static bool build_machine(Error **errp)
+{
+    MachineState *ms = to_build.ms;
+    Error *err = NULL;
+
+    if (!machine_is_none(ms) && !pc_init(ms, to_build.board, &err)) {
+        die_err(err);
+    }
+    /* The RAM is a memory backend object, as QEMU shows it. */
+    if (ms->ram_size && !user_object_add_machine_ram(
+            machine_is_none(ms) ? "ram" : "pc.ram", ms->ram_size, &err)) {
+        die_err(err);
+    }
+    for (guint i = 0; i < to_build.device_opts->len; i++) {
+        const char *arg = g_ptr_array_index(to_build.device_opts, i);
+        if (!device_create_from_opts(arg, &err)) {
+            die("-device %s: %s", arg, err->msg);
+        }
+    }
+    if (!machine_is_none(ms) && !pc_machine_done(ms, &err)) {
+        die_err(err);
+    }
+    start_monitors();
+    qemu_system_reset(SHUTDOWN_CAUSE_NONE);
+    /* Start-up's transient buffers (option parsing, file loads) are freed
+     * by now: give their pages back rather than carry them for the VM's
+     * lifetime. */
+    malloc_trim(0);
+    if (!current_accel->start_vcpus(ms, &err)) {
+        die_err(err);
+    }
+    if (ms->start_paused) {
+        vm_stop(RUN_STATE_PRELAUNCH);
+    } else {
+        vm_start();
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     static MachineState machine = {
@@ -547,14 +698,19 @@ int main(int argc, char **argv)
     unsigned nr_serial = 0;
     const char *debugcon_spec = NULL, *log_path = NULL;
     const char *qtest_spec = NULL, *qtest_log = NULL;
-    bool nographic = false, display_none = false;
+    bool nographic = false, display_none = false, preconfig = false;
+    bool ram_size_given = false;
     Error *err = NULL;
 
     error_set_progname(argv[0]);
     current_machine = ms;
 
+    expand_readconfig(argc, argv);
+    argc = expanded_args->len - 1;
+    argv = (char **)expanded_args->pdata;
     for (int i = 1; i < argc; i++) {
         const CmdlineOption *opt = find_option(argv[i]);
+        option_location = g_ptr_array_index(expanded_where, i);
         const char *arg = NULL;
         if (!opt) {
             die("%s: invalid option", argv[i]);
@@ -577,10 +733,13 @@ int main(int argc, char **argv)
             ms->accel = ACCEL_KVM;
         } else if (!strcmp(n, "accel")) {
             parse_accel(ms, arg);
+        } else if (!strcmp(n, "action")) {
+            parse_action(ms, arg);
         } else if (!strcmp(n, "machine") || !strcmp(n, "M")) {
             parse_machine(ms, arg);
         } else if (!strcmp(n, "m")) {
             ms->ram_size = parse_ram_size(arg);
+            ram_size_given = true;
         } else if (!strcmp(n, "smp")) {
             ms->smp_cpus = parse_smp(arg);
         } else if (!strcmp(n, "cpu")) {
@@ -632,6 +791,18 @@ int main(int argc, char **argv)
                 device_help(name);
             }
             g_ptr_array_add(device_opts, (gpointer)arg);
+        } else if (!strcmp(n, "object")) {
+            if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+                printf("List of user creatable objects:\n");
+                for (const UserObjectClass *const *c = user_object_classes;
+                     *c; c++) {
+                    printf("  %s\n", (*c)->name);
+                }
+                exit(0);
+            }
+            if (!user_object_add_opts(arg, &err)) {
+                die("-object %s: %s", arg, err->msg);
+            }
         } else if (!strcmp(n, "drive")) {
             if (!drive_add(arg, &err)) {
                 die("-drive %s: %s", arg, err->msg);
@@ -663,6 +834,8 @@ int main(int argc, char **argv)
             ms->no_shutdown = true;
         } else if (!strcmp(n, "S")) {
             ms->start_paused = true;
+        } else if (!strcmp(n, "preconfig")) {
+            preconfig = true;
         } else if (!strcmp(n, "name")) {
             GPtrArray *o = opts_parse(arg, "guest", &err);
             static const char *const keys[] = {
@@ -698,6 +871,7 @@ int main(int argc, char **argv)
             }
         }
     }
+    option_location = NULL;
     finish_accel(ms);
     if (ms->initrd_filename && !ms->kernel_filename) {
         die("-initrd only allowed with -kernel option");
@@ -706,6 +880,9 @@ int main(int argc, char **argv)
         die("-append only allowed with -kernel option");
     }
     if (machine_is_none(ms)) {
+        if (!ram_size_given) {
+            ms->ram_size = 0;           /* QEMU's none machine: no RAM */
+        }
         if (ms->accel != ACCEL_QTEST) {
             die("-machine none: only with the qtest accelerator");
         }
@@ -792,34 +969,18 @@ int main(int argc, char **argv)
     if (!drive_open_all(&err)) {
         die_err(err);
     }
-    if (!machine_is_none(ms) && !pc_init(ms, &board, &err)) {
-        die_err(err);
-    }
-    for (guint i = 0; i < device_opts->len; i++) {
-        const char *arg = g_ptr_array_index(device_opts, i);
-        if (!device_create_from_opts(arg, &err)) {
-            die("-device %s: %s", arg, err->msg);
+    to_build.ms = ms;
+    to_build.board = &board;
+    to_build.device_opts = device_opts;
+    if (preconfig) {
+        if (!monitor_module_get()) {
+            die("--preconfig: no monitor to leave it with (QMP "
+                "x-exit-preconfig, HMP exit_preconfig)");
         }
-    }
-    if (!machine_is_none(ms) && !pc_machine_done(ms, &err)) {
-        die_err(err);
-    }
-    mon = monitor_module_get();
-    if (mon && !mon->start_all(&err)) {
-        die_err(err);
-    }
-    qemu_system_reset(SHUTDOWN_CAUSE_NONE);
-    /* Start-up's transient buffers (option parsing, file loads) are freed
-     * by now: give their pages back rather than carry them for the VM's
-     * lifetime. */
-    malloc_trim(0);
-    if (!current_accel->start_vcpus(ms, &err)) {
-        die_err(err);
-    }
-    if (ms->start_paused) {
-        vm_stop(RUN_STATE_PRELAUNCH);
+        start_monitors();
+        qemu_preconfig_wait(build_machine);    /* prelaunch until then */
     } else {
-        vm_start();
+        build_machine(NULL);
     }
     int status = main_loop_run();
     current_accel->shutdown();

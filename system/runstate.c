@@ -32,6 +32,8 @@ static volatile bool exit_requested;
 static volatile int exit_status;
 static volatile bool internal_error_requested;
 static volatile bool powerdown_requested;
+static volatile int panics_requested, crashloads_requested;
+static volatile RunState vmstop_requested = RUN_STATE_MAX;
 
 typedef struct Notifier {
     RunStateNotify fn;
@@ -90,6 +92,7 @@ static const char *const runstate_names[RUN_STATE_MAX] = {
     [RUN_STATE_INMIGRATE] = "inmigrate",
     [RUN_STATE_POSTMIGRATE] = "postmigrate",
     [RUN_STATE_DEBUG] = "debug",
+    [RUN_STATE_IO_ERROR] = "io-error",
 };
 
 void bql_lock(void)
@@ -203,6 +206,48 @@ void qemu_system_exit_request(int status)
     main_loop_wakeup();
 }
 
+void qemu_system_vmstop_request(RunState state)
+{
+    vmstop_requested = state;
+    main_loop_wakeup();
+}
+
+static bool (*preconfig_build)(Error **errp);
+
+void qemu_preconfig_wait(bool (*build)(Error **errp))
+{
+    preconfig_build = build;
+}
+
+bool qemu_preconfig_pending(void)
+{
+    return preconfig_build != NULL;
+}
+
+bool qemu_exit_preconfig(Error **errp)
+{
+    bool (*build)(Error **errp) = preconfig_build;
+
+    if (!build) {
+        return error_fail(errp, "The machine is built already: "
+                          "x-exit-preconfig is only for --preconfig");
+    }
+    preconfig_build = NULL;
+    return build(errp);
+}
+
+void qemu_system_guest_panicked(void)
+{
+    panics_requested++;
+    main_loop_wakeup();
+}
+
+void qemu_system_guest_crashloaded(void)
+{
+    crashloads_requested++;
+    main_loop_wakeup();
+}
+
 void qemu_system_internal_error(void)
 {
     internal_error_requested = true;
@@ -255,6 +300,32 @@ static gboolean on_signal(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/*
+ * As QEMU does: the event first, then a running VM stops (a stopped one
+ * keeps its state); panic=shutdown with -no-shutdown pauses instead.
+ */
+static void guest_panicked(void)
+{
+    PanicAction action = current_machine ? current_machine->panic_action
+                                         : PANIC_ACTION_SHUTDOWN;
+    bool no_shutdown = current_machine && current_machine->no_shutdown;
+
+    if (action == PANIC_ACTION_NONE) {
+        system_event(SYSTEM_EVENT_PANIC_RUN, SHUTDOWN_CAUSE_NONE);
+        return;
+    }
+    bool pause = action == PANIC_ACTION_PAUSE ||
+                 (action == PANIC_ACTION_SHUTDOWN && no_shutdown);
+    system_event(pause ? SYSTEM_EVENT_PANIC_PAUSE : SYSTEM_EVENT_PANIC_POWEROFF,
+                 SHUTDOWN_CAUSE_NONE);
+    if (current_runstate == RUN_STATE_RUNNING) {
+        vm_stop(RUN_STATE_GUEST_PANICKED);
+    }
+    if (!pause) {
+        shutdown_requested = SHUTDOWN_CAUSE_GUEST_PANIC;
+    }
+}
+
 /* Returns -1 to keep going, or the process exit status. */
 static int handle_requests(void)
 {
@@ -265,9 +336,22 @@ static int handle_requests(void)
         internal_error_requested = false;
         vm_stop(RUN_STATE_INTERNAL_ERROR);
     }
+    if (vmstop_requested != RUN_STATE_MAX) {
+        RunState state = vmstop_requested;
+        vmstop_requested = RUN_STATE_MAX;
+        if (current_runstate == RUN_STATE_RUNNING) {
+            vm_stop(state);
+        }
+    }
     if (powerdown_requested) {
         powerdown_requested = false;
         system_event(SYSTEM_EVENT_POWERDOWN, SHUTDOWN_CAUSE_NONE);
+    }
+    for (; panics_requested; panics_requested--) {
+        guest_panicked();
+    }
+    for (; crashloads_requested; crashloads_requested--) {
+        system_event(SYSTEM_EVENT_CRASHLOADED, SHUTDOWN_CAUSE_NONE);
     }
     if (reset_requested) {
         ShutdownCause cause = reset_requested;
@@ -286,9 +370,14 @@ static int handle_requests(void)
         system_event(SYSTEM_EVENT_SHUTDOWN, cause);
         if (shutdown_caused_by_guest(cause) && current_machine &&
             current_machine->no_shutdown) {
-            vm_stop(RUN_STATE_SHUTDOWN);
+            if (current_runstate != RUN_STATE_GUEST_PANICKED) {
+                vm_stop(RUN_STATE_SHUTDOWN);
+            }
         } else {
-            return 0;
+            bool failure = cause == SHUTDOWN_CAUSE_GUEST_PANIC &&
+                current_machine &&
+                current_machine->panic_action == PANIC_ACTION_EXIT_FAILURE;
+            return failure ? 1 : 0;
         }
     }
     return -1;

@@ -47,14 +47,24 @@ int chardev_write(Chardev *chr, const uint8_t *buf, int len);
 /* Sockets and ptys: write what fits now; returns bytes written, 0 if none
  * fit, -1 if nobody is connected.  Other backends: chardev_write. */
 int chardev_write_nonblock(Chardev *chr, const uint8_t *buf, int len);
-/* fn runs once output fits again; returns the source id (0: not connected). */
-guint chardev_add_out_watch(Chardev *chr, GUnixFDSourceFunc fn, void *opaque);
-/* Sockets: drop the client (CLOSED to the front ends), listen again. */
+/* fn runs in ctx (NULL: the main loop) once output fits again; returns
+ * the attached source, the caller's reference (NULL: not connected). */
+GSource *chardev_add_out_watch(Chardev *chr, GMainContext *ctx,
+                               GUnixFDSourceFunc fn, void *opaque);
+/* Sockets: drop the client (CLOSED to the front ends), listen again; input
+ * goes back to the main loop.  Only from the thread that reads. */
 void chardev_disconnect(Chardev *chr);
 /* Attach a front end.  A mux chardev accepts several. */
 bool chardev_attach(Chardev *chr, const CharFrontend *fe, Error **errp);
-/* The front end has room again: resume input. */
+/* The front end has room again: resume input.  Only from the thread that
+ * reads. */
 void chardev_accept_input(Chardev *chr);
+/*
+ * Read input in ctx's thread from now on (the monitor's I/O thread), until
+ * the client disconnects.  Call it from the thread that reads now, outside
+ * the front end's callbacks.  Writes are safe from any thread.
+ */
+void chardev_set_context(Chardev *chr, GMainContext *ctx);
 
 /* Ctrl-A x/h/c handling and raw terminal mode for stdio. */
 void chardev_stdio_restore(void);

@@ -4,7 +4,8 @@
  *
  * A subsystem adds a QMP command from its own file with a static QmpCommand
  * and QMP_COMMAND_REGISTER(), and the human face with HMP_COMMAND_REGISTER().
- * Handlers run in the main loop with the big lock held.
+ * Handlers run in the main loop with the big lock held (allow_oob ones may
+ * also run in the monitor's I/O thread).
  */
 #ifndef MONITOR_MONITOR_H
 #define MONITOR_MONITOR_H
@@ -48,10 +49,39 @@ typedef struct QmpArg {
  */
 typedef JsonNode *QmpCommandFunc(JsonObject *args, Error **errp);
 
+/* What a command returns, for query-qmp-schema. */
+typedef enum {
+    QMP_RET_EMPTY,            /* {} (the handler returns NULL) */
+    QMP_RET_ANY,              /* any JSON value */
+    QMP_RET_STRING,
+    QMP_RET_OBJECT,           /* an object with ret_members (NULL: any) */
+    QMP_RET_ARRAY,            /* an array of those objects */
+} QmpRetKind;
+
+/*
+ * Arguments beyond args[] chosen by the value of args[0] (object-add's
+ * properties by qom-type): one case per value, each a list ending at an
+ * unnamed entry; the dispatcher checks them like args[].
+ */
+typedef struct QmpArgCase {
+    const char *value;
+    const QmpArg *args;
+} QmpArgCase;
+
 typedef struct QmpCommand {
     const char *name;
     QmpCommandFunc *fn;
     QmpArg args[QMP_MAX_ARGS];    /* ends at the first unnamed entry */
+    QmpRetKind ret;
+    const QmpArg *ret_members;    /* ends at an unnamed entry */
+    /* The cases, up to a NULL value (object-add builds them once). */
+    const QmpArgCase *(*arg_cases)(void);
+    /* May run out-of-band (exec-oob): in the monitor's I/O thread, without
+     * the big lock, so it must touch no machine state and never block. */
+    bool allow_oob;
+    /* Arguments beyond args[] are the handler's to check (device_add's
+     * device properties); the schema shows args[] only, as QEMU's does. */
+    bool extra_args;
 } QmpCommand;
 
 void qmp_register_command(const QmpCommand *cmd);

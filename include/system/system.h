@@ -16,6 +16,15 @@ typedef enum {
     ACCEL_QTEST,
 } AccelType;
 
+/* -action panic=: what a guest panic (pvpanic) does. */
+typedef enum {
+    PANIC_ACTION_SHUTDOWN,       /* stop, SHUTDOWN, exit 0; -no-shutdown:
+                                    pause */
+    PANIC_ACTION_PAUSE,          /* stop in guest-panicked; cont goes on */
+    PANIC_ACTION_EXIT_FAILURE,   /* as shutdown, with exit status 1 */
+    PANIC_ACTION_NONE,           /* only the GUEST_PANICKED event */
+} PanicAction;
+
 typedef struct MachineState {
     const char *type;            /* "pc" */
     AccelType accel;
@@ -34,6 +43,7 @@ typedef struct MachineState {
     const char *name;
     bool no_reboot;
     bool no_shutdown;
+    PanicAction panic_action;    /* -action panic= */
     bool start_paused;
     bool nodefaults;
     MemoryRegion *ram;           /* all guest RAM, mapped by the board */
@@ -73,6 +83,7 @@ typedef enum {
     RUN_STATE_INMIGRATE,
     RUN_STATE_POSTMIGRATE,
     RUN_STATE_DEBUG,
+    RUN_STATE_IO_ERROR,          /* a disk error stopped it (werror=stop) */
     RUN_STATE_MAX,
 } RunState;
 
@@ -101,11 +112,26 @@ void qemu_system_shutdown_request(ShutdownCause cause);
 void qemu_system_exit_request(int status);
 /* A vCPU hit an error it cannot go on from: stop the VM, keep the process. */
 void qemu_system_internal_error(void);
+/* pvpanic: the guest panicked (-action panic= says what follows), or it
+ * loaded its crash kernel (an event only). */
+void qemu_system_guest_panicked(void);
+void qemu_system_guest_crashloaded(void);
 
 void vm_start(void);
 void vm_stop(RunState state);
+/* Stop a running VM from the main loop soon (any thread, device code). */
+void qemu_system_vmstop_request(RunState state);
 /* Reset devices and vCPUs now (main loop, vCPUs paused). */
 void qemu_system_reset(ShutdownCause cause);
+
+/*
+ * --preconfig: the main loop runs, the machine unbuilt (run state
+ * prelaunch), until x-exit-preconfig calls build; the monitor refuses
+ * what needs a machine meanwhile.
+ */
+void qemu_preconfig_wait(bool (*build)(Error **errp));
+bool qemu_preconfig_pending(void);
+bool qemu_exit_preconfig(Error **errp);
 
 /* The big lock: device models and the memory map are touched only under it. */
 void bql_lock(void);
@@ -135,6 +161,11 @@ typedef enum {
     SYSTEM_EVENT_RESET,       /* after the machine was reset */
     SYSTEM_EVENT_SHUTDOWN,    /* the VM is shutting down (or stopped, -no-shutdown) */
     SYSTEM_EVENT_POWERDOWN,   /* the power button was pressed */
+    /* GUEST_PANICKED with action pause, poweroff or run; GUEST_CRASHLOADED */
+    SYSTEM_EVENT_PANIC_PAUSE,
+    SYSTEM_EVENT_PANIC_POWEROFF,
+    SYSTEM_EVENT_PANIC_RUN,
+    SYSTEM_EVENT_CRASHLOADED,
 } SystemEvent;
 typedef void (*SystemEventNotify)(SystemEvent event, ShutdownCause cause,
                                   void *opaque);

@@ -111,8 +111,8 @@ def greeting_and_negotiation():
     for name in ("query-status", "quit", "no-such-command"):
         check_error(q.command(name, id=name), "CommandNotFound",
                     ["qmp_capabilities"], id=name)
-    check_error(q.command("qmp_capabilities", {"enable": ["oob"]}),
-                "GenericError", ["oob"])
+    check_error(q.command("qmp_capabilities", {"enable": ["no-such-cap"]}),
+                "GenericError", ["no-such-cap"])
     check_error(q.command("qmp_capabilities", {"bogus": 1}), "GenericError",
                 ["bogus"])
     r = q.command("qmp_capabilities", id="neg")
