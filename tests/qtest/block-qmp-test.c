@@ -19,31 +19,7 @@
 #define MiB_    (1024 * 1024)
 #define DISK    MiB_
 
-typedef struct Vm {
-    QTS *qts;
-    KQmp *qmp;
-} Vm;
-
 static char *dir;
-
-static Vm start(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static Vm start(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *args = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    Vm vm = { .qmp = kqmp_new() };
-    vm.qts = qts_initf("-nodefaults %s %s", kqmp_args(vm.qmp), args);
-    kqmp_connect(vm.qmp);
-    return vm;
-}
-
-static void quit(Vm vm)
-{
-    qts_quit(vm.qts);
-    kqmp_free(vm.qmp);
-}
 
 static char *path_of(const char *name)
 {
@@ -82,14 +58,14 @@ static char *make_raw(const char *name)
 }
 
 /* A command's reply: its return (unref the reply), or its error desc. */
-static JsonNode *cmd_ok(Vm vm, const char *json)
+static JsonNode *cmd_ok(KQmpVm vm, const char *json)
 {
     JsonNode *r = kqmp_cmd(vm.qmp, "%s", json);
     kqmp_return(r);
     return r;
 }
 
-static void expect_error(Vm vm, const char *json, const char *desc)
+static void expect_error(KQmpVm vm, const char *json, const char *desc)
 {
     g_autoptr(JsonNode) r = kqmp_cmd(vm.qmp, "%s", json);
     const char *d = NULL;
@@ -100,13 +76,13 @@ static void expect_error(Vm vm, const char *json, const char *desc)
     }
 }
 
-static void expect_ok(Vm vm, const char *json)
+static void expect_ok(KQmpVm vm, const char *json)
 {
     json_node_unref(cmd_ok(vm, json));
 }
 
 /* HMP through human-monitor-command: what it printed. */
-static char *hmp(Vm vm, const char *line)
+static char *hmp(KQmpVm vm, const char *line)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -126,7 +102,7 @@ static char *hmp(Vm vm, const char *line)
     return g_strdup(json_node_get_string(kqmp_return(r)));
 }
 
-static void expect_hmp(Vm vm, const char *line, const char *output)
+static void expect_hmp(KQmpVm vm, const char *line, const char *output)
 {
     g_autofree char *out = hmp(vm, line);
     g_assert_cmpstr(out, ==, output);
@@ -257,7 +233,7 @@ static void test_query_block(void)
     g_free(args);
     args = g_strdup_printf("create -f qcow2 -b %s -F qcow2 %s", base, top);
     run_tool(args);
-    Vm vm = start("-drive file=%s,format=raw,if=ide,index=0 "
+    KQmpVm vm = kqmp_vm_startf("-drive file=%s,format=raw,if=ide,index=0 "
                   "-drive file=%s,format=qcow2,if=none,id=q,cache=none,"
                   "werror=report "
                   "-device ide-hd,drive=q,id=disk1,bus=ide.0,unit=1 "
@@ -416,15 +392,15 @@ static void test_query_block(void)
     n = find(list, "node-name", "nul");
     assert_members(n, raw_node);
     json_node_unref(r);
-    quit(vm);
+    kqmp_vm_quit(vm);
 
     /* No machine, no drives. */
-    vm = start("-machine none");
+    vm = kqmp_vm_startf("-machine none");
     r = cmd_ok(vm, "{'execute': 'query-block'}");
     g_assert_cmpuint(json_array_get_length(json_node_get_array(
         kqmp_return(r))), ==, 0);
     json_node_unref(r);
-    quit(vm);
+    kqmp_vm_quit(vm);
     unlink(raw);
     unlink(base);
     unlink(top);
@@ -434,7 +410,7 @@ static void test_query_block(void)
 static void test_info_block(void)
 {
     g_autofree char *raw = make_raw("ib-raw.img");
-    Vm vm = start("-drive file=%s,format=raw,if=ide,index=0,cache=none "
+    KQmpVm vm = kqmp_vm_startf("-drive file=%s,format=raw,if=ide,index=0,cache=none "
                   "-drive if=ide,index=2,media=cdrom,id=cd "
                   "-drive if=none,id=ro,file=%s,format=raw,readonly=on,"
                   "cache=unsafe "
@@ -486,7 +462,7 @@ static void test_info_block(void)
     out = hmp(vm, "info block -n nul");
     g_assert_true(g_str_has_prefix(out, "\r\nnul: null-co:// (null-co)\r\n"
                                    "    Cache mode:       writeback\r\n"));
-    quit(vm);
+    kqmp_vm_quit(vm);
     unlink(raw);
 }
 
@@ -501,7 +477,7 @@ static void test_blockdev_add(void)
     g_assert_true(g_file_set_contents(conf, "[inject-error]\n"
                                       "event = \"read_aio\"\n"
                                       "sector = \"3\"\n", -1, NULL));
-    Vm vm = start("-blockdev null-co,node-name=used "
+    KQmpVm vm = kqmp_vm_startf("-blockdev null-co,node-name=used "
                   "-device ide-hd,drive=used,bus=ide.0,unit=0 "
                   "-drive if=none,id=drv,file=%s,format=raw", raw);
     g_autofree char *cmd = NULL;
@@ -708,7 +684,7 @@ static void test_blockdev_add(void)
     /* Deleting a node drains it: the held request goes on. */
     expect_ok(vm, "{'execute': 'blockdev-del', 'arguments': "
               "{'node-name': 'qbd'}}");
-    quit(vm);
+    kqmp_vm_quit(vm);
     unlink(raw);
     unlink(q);
     unlink(conf);
@@ -738,7 +714,7 @@ static uint8_t read_sector0(QTS *s)
 static void test_drive_add_del(void)
 {
     /* QEMU's drive_del-test without-dev: the id can be used again. */
-    Vm vm = start("-drive if=none,id=drive0");
+    KQmpVm vm = kqmp_vm_startf("-drive if=none,id=drive0");
     JsonNode *r = cmd_ok(vm, "{'execute': 'query-block'}");
     g_assert_cmpuint(json_array_get_length(json_node_get_array(
         kqmp_return(r))), ==, 1);
@@ -786,12 +762,12 @@ static void test_drive_add_del(void)
     expect_hmp(vm, "drive_del d1", "");
     expect_hmp(vm, "qemu-io d1 \"read 0 512\"",
                "Error: Cannot find device='d1' nor node-name='d1'\r\n");
-    quit(vm);
+    kqmp_vm_quit(vm);
 
     /* A drive a device uses: the device keeps a backend without a medium
      * or a name, and the id stays taken while the device lives (QEMU). */
     g_autofree char *raw = make_raw("dd-raw.img");
-    vm = start("-drive if=none,id=d0,file=%s,format=raw "
+    vm = kqmp_vm_startf("-drive if=none,id=d0,file=%s,format=raw "
                "-device ide-hd,drive=d0,id=hd,bus=ide.0,unit=0 "
                "-drive if=none,id=c0,file=%s,format=raw,media=cdrom "
                "-device ide-cd,drive=c0,id=cd,bus=ide.1,unit=0 "
@@ -825,11 +801,11 @@ static void test_drive_add_del(void)
     expect_hmp(vm, "drive_del d0", "Device 'd0' not found\r\n");
     expect_hmp(vm, "drive_add 0 if=none,id=n",
                "Device name 'n' conflicts with an existing node name\r\n");
-    quit(vm);
+    kqmp_vm_quit(vm);
     unlink(raw);
 
     /* ... until the device goes (QEMU's drive_del_device_del). */
-    vm = start("-drive if=none,id=d,file=null-co://,format=raw "
+    vm = kqmp_vm_startf("-drive if=none,id=d,file=null-co://,format=raw "
                "-device virtio-scsi-pci -device scsi-hd,drive=d,id=dev0");
     expect_hmp(vm, "drive_del d", "");
     expect_hmp(vm, "drive_add 0 if=none,id=d",
@@ -848,7 +824,7 @@ static void test_drive_add_del(void)
     json_node_unref(kqmp_event(vm.qmp, "DEVICE_DELETED"));
     expect_ok(vm, "{'execute': 'blockdev-del', 'arguments': "
               "{'node-name': 'hot'}}");
-    quit(vm);
+    kqmp_vm_quit(vm);
 }
 
 /*
@@ -872,7 +848,7 @@ static void test_backing_node(void)
     g_free(args);
     args = g_strdup_printf("create -f qcow2 -b %s -F raw %s", raw, chained);
     run_tool(args);
-    Vm vm = start("-blockdev driver=raw,node-name=base,file.driver=file,"
+    KQmpVm vm = kqmp_vm_startf("-blockdev driver=raw,node-name=base,file.driver=file,"
                   "file.filename=%s "
                   "-blockdev driver=null-co,read-zeroes=on,node-name=null0 "
                   "-device ide-hd,drive=null0,bus=ide.0,unit=0", raw);
@@ -943,7 +919,7 @@ static void test_backing_node(void)
     expect_ok(vm, "{'execute': 'blockdev-del', 'arguments': "
               "{'node-name': 'ov2'}}");
     g_assert_cmphex(read_sector0(vm.qts), ==, 0x58);
-    quit(vm);
+    kqmp_vm_quit(vm);
     unlink(raw);
     unlink(ov);
     unlink(ov2);
@@ -956,7 +932,7 @@ static void test_blkdebug_align(void)
 {
     g_autofree char *raw = make_raw("al-raw.img");
     g_autofree char *cmd = NULL;
-    Vm vm = start("-drive if=none,id=d,format=raw,file=blkdebug::%s,"
+    KQmpVm vm = kqmp_vm_startf("-drive if=none,id=d,format=raw,file=blkdebug::%s,"
                   "file.align=4k "
                   "-drive if=none,id=big,format=raw,file=blkdebug::null-co://,"
                   "file.align=64k,file.image.size=9223372036854774784", raw);
@@ -997,14 +973,14 @@ static void test_blkdebug_align(void)
                "wrote 784/784 bytes at offset 9223372036854774000\r\n");
     expect_hmp(vm, "qemu-io big \"read -P 0 9223372036854774780 4\"",
                "read 4/4 bytes at offset 9223372036854774780\r\n");
-    quit(vm);
+    kqmp_vm_quit(vm);
     unlink(raw);
 }
 
 /* -blockdev '{...}': QEMU's JSON form, the same options. */
 static void test_blockdev_json(void)
 {
-    Vm vm = start("-blockdev {\"driver\":\"raw\",\"node-name\":\"j\","
+    KQmpVm vm = kqmp_vm_startf("-blockdev {\"driver\":\"raw\",\"node-name\":\"j\","
                   "\"file\":{\"driver\":\"null-co\",\"size\":65536}} "
                   "-device ide-hd,drive=j,id=disk");
     JsonNode *r = cmd_ok(vm, "{'execute': 'query-block'}");
@@ -1013,7 +989,7 @@ static void test_blockdev_json(void)
     g_assert_cmpint(num(obj(obj(b, "inserted"), "image"), "virtual-size"), ==,
                     65536);
     json_node_unref(r);
-    quit(vm);
+    kqmp_vm_quit(vm);
 }
 
 int main(int argc, char **argv)

@@ -216,6 +216,15 @@ KQmpVm kqmp_vm_start(const char *args)
     return vm;
 }
 
+KQmpVm kqmp_vm_startf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *args = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return kqmp_vm_start(args);
+}
+
 void kqmp_vm_quit(KQmpVm vm)
 {
     qts_quit(vm.qts);

@@ -47,6 +47,7 @@ typedef struct KQmpVm {
 } KQmpVm;
 
 KQmpVm kqmp_vm_start(const char *args);
+KQmpVm kqmp_vm_startf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* SIGTERM (exit status 0 asserted), then the client is freed. */
 void kqmp_vm_quit(KQmpVm vm);
 

@@ -12,32 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct Vm {
-    QTS *qts;
-    KQmp *qmp;
-} Vm;
-
-static Vm start(const char *args)
-{
-    Vm vm = { .qmp = kqmp_new() };
-    vm.qts = qts_initf("-nodefaults %s %s", kqmp_args(vm.qmp), args);
-    kqmp_connect(vm.qmp);
-    return vm;
-}
-
-static void quit(Vm vm)
-{
-    qts_quit(vm.qts);
-    kqmp_free(vm.qmp);
-}
-
-static void ok(Vm vm, const char *json)
+static void ok(KQmpVm vm, const char *json)
 {
     json_node_unref(kqmp_return(kqmp_cmd(vm.qmp, "%s", json)));
 }
 
 /* qom-list of path as "name:type name:type ..." in its order. */
-static char *list(Vm vm, const char *path)
+static char *list(KQmpVm vm, const char *path)
 {
     g_autoptr(JsonNode) r = kqmp_cmd(vm.qmp, "{'execute': 'qom-list', "
                                      "'arguments': {'path': '%s'}}", path);
@@ -52,7 +33,7 @@ static char *list(Vm vm, const char *path)
     return g_string_free(s, false);
 }
 
-static char *get_str(Vm vm, const char *path, const char *prop)
+static char *get_str(KQmpVm vm, const char *path, const char *prop)
 {
     g_autoptr(JsonNode) r = kqmp_cmd(vm.qmp, "{'execute': 'qom-get', "
                                      "'arguments': {'path': '%s', "
@@ -61,7 +42,7 @@ static char *get_str(Vm vm, const char *path, const char *prop)
 }
 
 /* The qdev of the query-block entry whose node-name is node. */
-static char *qdev_of(Vm vm, const char *node)
+static char *qdev_of(KQmpVm vm, const char *node)
 {
     g_autoptr(JsonNode) r = kqmp_cmd(vm.qmp, "{'execute': 'query-block'}");
     JsonArray *a = json_node_get_array(kqmp_return(r));
@@ -78,7 +59,7 @@ static char *qdev_of(Vm vm, const char *node)
 
 static void test_anon(void)
 {
-    Vm vm = start("-device virtio-scsi-pci -device virtio-scsi-pci,id=named "
+    KQmpVm vm = kqmp_vm_start("-device virtio-scsi-pci -device virtio-scsi-pci,id=named "
                   "-blockdev null-co,node-name=n0 "
                   "-blockdev null-co,node-name=n1 "
                   "-blockdev null-co,node-name=n2 "
@@ -122,7 +103,7 @@ static void test_anon(void)
                     "device[2]:child<isa-debugcon> "
                     "device[3]:child<scsi-hd> "
                     "device[1]:child<scsi-hd>");
-    quit(vm);
+    kqmp_vm_quit(vm);
 }
 
 static char *flash_image(void)
@@ -142,7 +123,7 @@ static void test_flash(void)
     g_autofree char *args = g_strdup_printf(
         "-drive if=pflash,format=raw,file=%s,readonly=on "
         "-drive if=pflash,format=raw,file=%s", code, vars);
-    Vm vm = start(args);
+    KQmpVm vm = kqmp_vm_start(args);
     g_autofree char *machine = list(vm, "/machine");
     g_autofree char *unattached = list(vm, "/machine/unattached");
     g_autofree char *type = get_str(vm, "/machine/system.flash1", "type");
@@ -153,14 +134,14 @@ static void test_flash(void)
     g_assert_null(strstr(unattached, "pflash"));
     g_assert_cmpstr(type, ==, "cfi.pflash01");
     g_assert_cmpstr(name, ==, "system.flash0");
-    quit(vm);
+    kqmp_vm_quit(vm);
 
     /* No flash drive, no flash child (QEMU drops the unused ones). */
-    vm = start("");
+    vm = kqmp_vm_start("");
     g_free(machine);
     machine = list(vm, "/machine");
     g_assert_null(strstr(machine, "flash"));
-    quit(vm);
+    kqmp_vm_quit(vm);
     unlink(code);
     unlink(vars);
 }
