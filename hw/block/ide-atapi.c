@@ -5,47 +5,15 @@
  */
 #include "ide-internal.h"
 #include "block/block.h"
+#include "hw/block/mmc.h"
+#include "util/byteorder.h"
 
 void (*ide_tray_moved_hook)(IDEState *s, bool open);
-
-/* GET EVENT STATUS NOTIFICATION media event codes. */
-#define MEC_NO_CHANGE       0
-#define MEC_EJECT_REQUEST   1
-#define MEC_NEW_MEDIA       2
-#define MEC_MEDIA_REMOVAL   3
-
-#define CD_MAX_SECTORS      (80 * 60 * 75)  /* 80 min: beyond that, DVD */
-
-static inline uint16_t be16(const uint8_t *p) { return p[0] << 8 | p[1]; }
-static inline uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
-static inline void st16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
-static inline void st32(uint8_t *p, uint32_t v)
-{
-    st16(p, v >> 16);
-    st16(p + 2, v);
-}
 
 static uint32_t cd_sectors(IDEState *s)
 {
     int64_t len = ide_disk_length(s);
     return len > 0 ? MIN(len / CD_SECTOR_SIZE, UINT32_MAX) : 0;
-}
-
-/* An LBA as MSF (2 s lead-in) or big-endian LBA, 4 bytes. */
-static void put_addr(uint8_t *p, uint32_t lba, bool msf)
-{
-    if (msf) {
-        lba += 150;
-        p[0] = 0;
-        p[1] = lba / (75 * 60);
-        p[2] = lba / 75 % 60;
-        p[3] = lba % 75;
-    } else {
-        st32(p, lba);
-    }
 }
 
 static void atapi_end(IDEState *s, uint8_t status)
@@ -205,9 +173,9 @@ static uint32_t mode_pages(IDEState *s, uint8_t *p, int page, bool changeable)
             p[4] = 0x70;                        /* mode 2, multi-session */
             /* Tray, eject, lock (and whether it is locked now). */
             p[6] = 0x20 | 0x08 | 0x01 | (s->tray_locked ? 0x02 : 0);
-            st16(p + 8, 706);                   /* 4x, KB/s */
-            st16(p + 12, 512);                  /* buffer KB */
-            st16(p + 14, 706);
+            st_be16(p + 8, 706);                   /* 4x, KB/s */
+            st_be16(p + 12, 512);                  /* buffer KB */
+            st_be16(p + 14, 706);
         }
         p += 20;
     }
@@ -229,155 +197,43 @@ static void atapi_mode_sense(IDEState *s, const uint8_t *cdb)
         atapi_bad_field(s);
         return;
     }
-    st16(buf, len - 2);
-    atapi_reply(s, len, be16(cdb + 7));
+    st_be16(buf, len - 2);
+    atapi_reply(s, len, ld_be16(cdb + 7));
 }
 
 static void atapi_read_toc(IDEState *s, const uint8_t *cdb)
 {
-    bool msf = cdb[1] & 2;
-    int format = cdb[2] & 0x0f, track = cdb[6];
-    uint32_t total = cd_sectors(s);
-    uint8_t *buf = s->io_buffer, *p = buf + 4;
+    int len = mmc_read_toc(cdb, cd_sectors(s), s->io_buffer);
 
-    if (!format) {
-        format = cdb[9] >> 6;                   /* SFF-8020 placement */
-    }
-    memset(buf, 0, 64);
-    buf[2] = buf[3] = 1;                        /* first, last track/session */
-    switch (format) {
-    case 0:                                     /* TOC */
-        if (track > 1 && track != 0xaa) {
-            atapi_bad_field(s);
-            return;
-        }
-        if (track <= 1) {
-            p[1] = 0x14;                        /* ADR 1, data track */
-            p[2] = 1;
-            put_addr(p + 4, 0, msf);
-            p += 8;
-        }
-        p[1] = 0x14;
-        p[2] = 0xaa;                            /* lead-out */
-        put_addr(p + 4, total, msf);
-        p += 8;
-        break;
-    case 1:                                     /* session information */
-        p[1] = 0x14;
-        p[2] = 1;
-        put_addr(p + 4, 0, msf);
-        p += 8;
-        break;
-    case 2: {                                   /* full TOC, always MSF */
-        static const uint8_t points[4] = { 0xa0, 0xa1, 0xa2, 1 };
-        for (int i = 0; i < 4; i++, p += 11) {
-            p[0] = 1;                           /* session */
-            p[1] = 0x14;
-            p[3] = points[i];
-            if (points[i] == 0xa0 || points[i] == 0xa1) {
-                p[8] = 1;                       /* first / last track */
-            } else {
-                put_addr(p + 7, points[i] == 0xa2 ? total : 0, true);
-            }
-        }
-        break;
-    }
-    default:
+    if (len < 0) {
         atapi_bad_field(s);
         return;
     }
-    st16(buf, p - buf - 2);
-    atapi_reply(s, p - buf, be16(cdb + 7));
-}
-
-static uint8_t *add_feature(uint8_t *p, uint16_t code, bool current,
-                            uint8_t len)
-{
-    memset(p, 0, 4 + len);
-    st16(p, code);
-    p[2] = current ? 0x03 : 0x02;               /* persistent, current */
-    p[3] = len;
-    return p + 4;
+    atapi_reply(s, len, ld_be16(cdb + 7));
 }
 
 static void atapi_get_configuration(IDEState *s, const uint8_t *cdb)
 {
-    int rt = cdb[1] & 3, start = be16(cdb + 2);
-    uint32_t total = cd_sectors(s);
-    uint16_t profile = !ide_has_medium(s) ? 0 :
-                       total > CD_MAX_SECTORS ? 0x0010 : 0x0008;
-    uint8_t *buf = s->io_buffer, *p = buf + 8;
-    static const uint16_t codes[] = { 0x0000, 0x0001, 0x0003, 0x0010 };
+    int len = mmc_get_configuration(cdb, ide_has_medium(s), cd_sectors(s),
+                                    MMC_INTERFACE_ATAPI, s->io_buffer);
 
-    if (rt == 3) {
+    if (len < 0) {
         atapi_bad_field(s);
         return;
     }
-    memset(buf, 0, 8);
-    st16(buf + 6, profile);
-    for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
-        uint16_t code = codes[i];
-        bool current = code != 0x0010 || profile;
-        if (code < start || (rt == 2 && code != start) ||
-            (rt == 1 && !current)) {
-            continue;
-        }
-        uint8_t *d;
-        switch (code) {
-        case 0x0000:                            /* profile list */
-            d = add_feature(p, code, true, 8);
-            st16(d, 0x0010);                    /* DVD-ROM */
-            d[2] = profile == 0x0010;
-            st16(d + 4, 0x0008);                /* CD-ROM */
-            d[6] = profile == 0x0008;
-            p = d + 8;
-            break;
-        case 0x0001:                            /* core: ATAPI */
-            d = add_feature(p, code, true, 8);
-            st32(d, 2);
-            p = d + 8;
-            break;
-        case 0x0003:                            /* removable medium */
-            d = add_feature(p, code, true, 4);
-            d[0] = 0x20 | 0x08 | 0x01;          /* tray, eject, lock */
-            p = d + 4;
-            break;
-        default:                                /* random readable */
-            d = add_feature(p, code, current, 8);
-            p[2] &= ~0x02;                      /* not persistent */
-            st32(d, CD_SECTOR_SIZE);
-            st16(d + 4, 1);
-            p = d + 8;
-            break;
-        }
-    }
-    st32(buf, p - buf - 4);
-    atapi_reply(s, p - buf, be16(cdb + 7));
+    atapi_reply(s, len, ld_be16(cdb + 7));
 }
 
 static void atapi_event_status(IDEState *s, const uint8_t *cdb)
 {
-    uint8_t *buf = s->io_buffer;
-    uint32_t len = 4;
+    int len = mmc_event_status(cdb, ide_has_medium(s), s->tray_open,
+                               &s->media_event, s->io_buffer);
 
-    if (!(cdb[1] & 1)) {                        /* only polled operation */
+    if (len < 0) {
         atapi_bad_field(s);
         return;
     }
-    memset(buf, 0, 8);
-    buf[3] = 0x10;                              /* supports: media class */
-    if (cdb[4] & 0x10) {
-        st16(buf, 6);
-        buf[2] = 4;                             /* media class */
-        buf[4] = s->media_event;
-        buf[5] = (ide_has_medium(s) ? 0x02 : 0) | (s->tray_open ? 0x01 : 0);
-        s->media_event = MEC_NO_CHANGE;
-        len = 8;
-    } else {
-        st16(buf, 2);
-        buf[2] = 0x80;                          /* no event available */
-    }
-    atapi_reply(s, len, be16(cdb + 7));
+    atapi_reply(s, len, ld_be16(cdb + 7));
 }
 
 static void atapi_start_stop(IDEState *s, const uint8_t *cdb)
@@ -426,7 +282,7 @@ static void atapi_inquiry(IDEState *s, const uint8_t *cdb)
     memcpy(buf + 8, "QEMU", 4);
     memcpy(buf + 16, s->model, MIN(strlen(s->model), 16));
     memcpy(buf + 32, s->version, MIN(strlen(s->version), 4));
-    atapi_reply(s, 36, be16(cdb + 3));
+    atapi_reply(s, 36, ld_be16(cdb + 3));
 }
 
 static void atapi_request_sense(IDEState *s, const uint8_t *cdb)
@@ -500,15 +356,15 @@ void ide_atapi_packet(IDEState *s)
         atapi_inquiry(s, cdb);
         break;
     case GPCMD_READ_CAPACITY:
-        st32(buf, cd_sectors(s) - 1);
-        st32(buf + 4, CD_SECTOR_SIZE);
+        st_be32(buf, cd_sectors(s) - 1);
+        st_be32(buf + 4, CD_SECTOR_SIZE);
         atapi_reply(s, 8, 8);
         break;
     case GPCMD_READ_10:
-        atapi_read(s, be32(cdb + 2), be16(cdb + 7));
+        atapi_read(s, ld_be32(cdb + 2), ld_be16(cdb + 7));
         break;
     case GPCMD_READ_12:
-        atapi_read(s, be32(cdb + 2), be32(cdb + 6));
+        atapi_read(s, ld_be32(cdb + 2), ld_be32(cdb + 6));
         break;
     case GPCMD_MODE_SENSE_10:
         atapi_mode_sense(s, cdb);
@@ -532,14 +388,14 @@ void ide_atapi_packet(IDEState *s)
     case GPCMD_MECHANISM_STATUS:
         memset(buf, 0, 8);
         buf[1] = s->tray_open ? 0x10 : 0;
-        atapi_reply(s, 8, be16(cdb + 8));
+        atapi_reply(s, 8, ld_be16(cdb + 8));
         break;
     case GPCMD_READ_DISC_INFO:
         memset(buf, 0, 34);
-        st16(buf, 32);
+        st_be16(buf, 32);
         buf[2] = 0x0e;              /* complete disc, complete session */
         buf[3] = buf[4] = buf[5] = buf[6] = 1;
-        atapi_reply(s, 34, be16(cdb + 7));
+        atapi_reply(s, 34, ld_be16(cdb + 7));
         break;
     default:
         log_guest_error("ide %s device %d: ATAPI command 0x%02x not supported",

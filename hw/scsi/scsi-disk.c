@@ -10,10 +10,10 @@
 #include "hw/scsi/scsi.h"
 #include "block/block_int.h"            /* iov_slice */
 #include "block/drive.h"
+#include "hw/block/mmc.h"
 
-#define CD_BLOCK_SIZE       2048
+#define CD_BLOCK_SIZE       MMC_BLOCK_SIZE
 #define HD_BLOCK_SIZE       512
-#define CD_MAX_BLOCKS       (80 * 60 * 75)  /* 80 min: beyond that, DVD */
 
 /*
  * Thin provisioning limits (Block Limits VPD page): one WRITE SAME or
@@ -23,11 +23,6 @@
 #define LBP_MAX_BYTES       (1 * GiB)
 #define UNMAP_MAX_DESCS     255
 #define WRITE_SAME_CHUNK    (1 * MiB)
-
-/* GET EVENT STATUS NOTIFICATION media event codes (MMC-5 6.8). */
-#define MEC_NO_CHANGE       0
-#define MEC_NEW_MEDIA       2
-#define MEC_MEDIA_REMOVAL   3
 
 typedef struct SCSIDiskState {
     SCSIDevice parent_obj;
@@ -560,144 +555,40 @@ static void disk_mode_sense(SCSIDiskState *d, SCSIRequest *req)
 
 /* ---- MMC: the CD-ROM's own commands ---- */
 
-/* An LBA as MSF (with the 2 s lead-in) or big-endian, 4 bytes. */
-static void put_addr(uint8_t *p, uint32_t lba, bool msf)
+static uint32_t cd_blocks(SCSIDiskState *d)
 {
-    if (msf) {
-        lba += 150;
-        p[0] = 0;
-        p[1] = lba / (75 * 60);
-        p[2] = lba / 75 % 60;
-        p[3] = lba % 75;
-    } else {
-        st_be32(p, lba);
+    return MIN(nb_blocks(d), UINT32_MAX);
+}
+
+/* The reply of an MMC builder (hw/block/mmc.h), or INVALID FIELD. */
+static void cd_reply(SCSIRequest *req, const uint8_t *buf, int len)
+{
+    if (len < 0) {
+        scsi_req_fail(req, SENSE_INVALID_FIELD);
+        return;
     }
+    scsi_req_reply(req, buf, len, ld_be16(req->cdb + 7));
 }
 
 static void cd_read_toc(SCSIDiskState *d, SCSIRequest *req)
 {
-    const uint8_t *cdb = req->cdb;
-    bool msf = cdb[1] & 2;
-    int format = cdb[2] & 0x0f, track = cdb[6];
-    uint8_t buf[32] = { 0 }, *p = buf + 4;
-
-    if (!format) {
-        format = cdb[9] >> 6;                   /* SFF-8020 placement */
-    }
-    buf[2] = buf[3] = 1;                        /* first, last track/session */
-    if (format == 0) {                          /* TOC */
-        if (track > 1 && track != 0xaa) {
-            scsi_req_fail(req, SENSE_INVALID_FIELD);
-            return;
-        }
-        if (track <= 1) {
-            p[1] = 0x14;                        /* ADR 1, data track */
-            p[2] = 1;
-            put_addr(p + 4, 0, msf);
-            p += 8;
-        }
-        p[1] = 0x14;
-        p[2] = 0xaa;                            /* lead-out */
-        put_addr(p + 4, MIN(nb_blocks(d), UINT32_MAX - 150), msf);
-        p += 8;
-    } else if (format == 1) {                   /* session information */
-        p[1] = 0x14;
-        p[2] = 1;
-        put_addr(p + 4, 0, msf);
-        p += 8;
-    } else {
-        scsi_req_fail(req, SENSE_INVALID_FIELD);
-        return;
-    }
-    st_be16(buf, p - buf - 2);
-    scsi_req_reply(req, buf, p - buf, ld_be16(cdb + 7));
-}
-
-static uint8_t *add_feature(uint8_t *p, uint16_t code, bool current,
-                            uint8_t len)
-{
-    memset(p, 0, 4 + len);
-    st_be16(p, code);
-    p[2] = current ? 0x03 : 0x02;               /* persistent, current */
-    p[3] = len;
-    return p + 4;
+    uint8_t buf[MMC_TOC_BUF_SIZE];
+    cd_reply(req, buf, mmc_read_toc(req->cdb, cd_blocks(d), buf));
 }
 
 static void cd_get_configuration(SCSIDiskState *d, SCSIRequest *req)
 {
-    const uint8_t *cdb = req->cdb;
-    int rt = cdb[1] & 3, start = ld_be16(cdb + 2);
-    uint16_t profile = !has_medium(d) ? 0 :
-                       nb_blocks(d) > CD_MAX_BLOCKS ? 0x0010 : 0x0008;
-    static const uint16_t codes[] = { 0x0000, 0x0001, 0x0003, 0x0010 };
-    uint8_t buf[64] = { 0 }, *p = buf + 8, *f;
-
-    if (rt == 3) {
-        scsi_req_fail(req, SENSE_INVALID_FIELD);
-        return;
-    }
-    st_be16(buf + 6, profile);
-    for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
-        bool current = codes[i] != 0x0010 || profile;
-        if (codes[i] < start || (rt == 2 && codes[i] != start) ||
-            (rt == 1 && !current)) {
-            continue;
-        }
-        switch (codes[i]) {
-        case 0x0000:                            /* profile list */
-            f = add_feature(p, 0x0000, true, 8);
-            st_be16(f, 0x0010);                 /* DVD-ROM */
-            f[2] = profile == 0x0010;
-            st_be16(f + 4, 0x0008);             /* CD-ROM */
-            f[6] = profile == 0x0008;
-            p = f + 8;
-            break;
-        case 0x0001:                            /* core: SCSI */
-            f = add_feature(p, 0x0001, true, 8);
-            st_be32(f, 1);
-            p = f + 8;
-            break;
-        case 0x0003:                            /* removable medium */
-            f = add_feature(p, 0x0003, true, 4);
-            f[0] = 0x20 | 0x08 | 0x01;          /* tray, eject, lock */
-            p = f + 4;
-            break;
-        default:                                /* random readable */
-            f = add_feature(p, 0x0010, current, 8);
-            p[2] &= ~0x02;                      /* not persistent */
-            st_be32(f, CD_BLOCK_SIZE);
-            st_be16(f + 4, 1);
-            p = f + 8;
-            break;
-        }
-    }
-    st_be32(buf, p - buf - 4);
-    scsi_req_reply(req, buf, p - buf, ld_be16(cdb + 7));
+    uint8_t buf[MMC_CONFIG_BUF_SIZE];
+    cd_reply(req, buf, mmc_get_configuration(req->cdb, has_medium(d),
+                                             cd_blocks(d),
+                                             MMC_INTERFACE_SCSI, buf));
 }
 
 static void cd_event_status(SCSIDiskState *d, SCSIRequest *req)
 {
-    const uint8_t *cdb = req->cdb;
-    uint8_t buf[8] = { 0 };
-    size_t len = 4;
-
-    if (!(cdb[1] & 1)) {                        /* only polled operation */
-        scsi_req_fail(req, SENSE_INVALID_FIELD);
-        return;
-    }
-    buf[3] = 0x10;                              /* supports: media class */
-    if (cdb[4] & 0x10) {
-        st_be16(buf, 6);
-        buf[2] = 4;                             /* media class */
-        buf[4] = d->media_event;
-        buf[5] = (has_medium(d) ? 0x02 : 0) | (d->tray_open ? 0x01 : 0);
-        d->media_event = MEC_NO_CHANGE;
-        len = 8;
-    } else {
-        st_be16(buf, 2);
-        buf[2] = 0x80;                          /* no event available */
-    }
-    scsi_req_reply(req, buf, len, ld_be16(cdb + 7));
+    uint8_t buf[MMC_EVENT_BUF_SIZE];
+    cd_reply(req, buf, mmc_event_status(req->cdb, has_medium(d),
+                                        d->tray_open, &d->media_event, buf));
 }
 
 static void cd_start_stop(SCSIDiskState *d, SCSIRequest *req)
